@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy engine and session, models, CRUD modules and Alembic migrations."""

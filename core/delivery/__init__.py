@@ -1,0 +1,1 @@
+"""The durable delivery pipeline for script hooks and webhooks."""

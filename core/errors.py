@@ -1,0 +1,42 @@
+"""Exceptions raised by sublarr, one per kind of bad input."""
+
+from __future__ import annotations
+
+
+class SublarrError(Exception):
+    """Base class of every error sublarr raises on purpose."""
+
+
+class UnknownEventError(SublarrError, KeyError):
+    """An event name that is not in the event catalog."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(name)
+
+    def __str__(self) -> str:
+        return f"unknown event {self.name!r}: see `sublarr events` for the catalog"
+
+
+class InvalidPayloadError(SublarrError, ValueError):
+    """An event payload that breaks the catalog's rules; ``key`` names the culprit."""
+
+    def __init__(self, event_name: str, key: str | None, reason: str) -> None:
+        self.event_name = event_name
+        self.key = key
+        self.reason = reason
+        where = f"key {key!r}" if key is not None else "payload"
+        super().__init__(f"invalid payload for event {event_name!r}: {where}: {reason}")
+
+
+class EventRegistrationError(SublarrError, ValueError):
+    """A plugin tried to register an event the catalog cannot take."""
+
+
+class PluginLoadError(SublarrError):
+    """A plugin that could not be loaded; ``plugin`` names it."""
+
+    def __init__(self, plugin: str, reason: str) -> None:
+        self.plugin = plugin
+        self.reason = reason
+        super().__init__(f"plugin {plugin!r} failed to load: {reason}")

@@ -1,0 +1,91 @@
+"""Publishing events: ``emit_event`` is the one way in.
+
+An emitted event is validated against ``EVENT_CATALOG``, sent on its blinker signal to
+receivers the host connected directly, then handed to every plugin's ``on_event``. Each
+receiver and each plugin runs isolated: one that raises is logged and the rest still run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from .errors import SublarrError, UnknownEventError
+from .event_catalog import (
+    BUILTIN_EVENT_NAMES,
+    CATALOG_VERSION,
+    EVENT_CATALOG,
+    describe_catalog,
+    register_event,
+    sublarr_signals,
+)
+from .errors import InvalidPayloadError
+from .payload_validation import validate_payload
+from .plugin_manager import get_plugin_manager
+
+__all__ = [
+    "BUILTIN_EVENT_NAMES",
+    "CATALOG_VERSION",
+    "EVENT_CATALOG",
+    "InvalidPayloadError",
+    "UnknownEventError",
+    "describe_catalog",
+    "emit_event",
+    "register_event",
+    "sublarr_signals",
+]
+
+logger = logging.getLogger(__name__)
+
+MAX_NESTING = 8
+_local = threading.local()
+
+
+def _sender() -> Any:
+    try:
+        from flask import current_app, has_app_context
+    except ImportError:  # pragma: no cover - Flask is a dependency
+        return None
+    return current_app._get_current_object() if has_app_context() else None
+
+
+def emit_event(name: str, data: dict[str, Any] | None = None) -> str:
+    """Publish event ``name`` with payload ``data``; return the event id.
+
+    Raises ``UnknownEventError`` for a name not in the catalog and ``InvalidPayloadError``
+    (naming the key) for a payload that breaks the catalog's rules. Nothing is sent then.
+    """
+    pm = get_plugin_manager()
+    entry = EVENT_CATALOG.get(name) if isinstance(name, str) else None
+    if entry is None:
+        raise UnknownEventError(name if isinstance(name, str) else repr(name))
+    payload = validate_payload(name, entry["payload_keys"], entry["key_set"], data)
+
+    depth = getattr(_local, "depth", 0)
+    if depth >= MAX_NESTING:
+        raise SublarrError(
+            f"event {name!r} emitted {MAX_NESTING} levels deep from event handlers: "
+            "a handler is re-emitting in a loop"
+        )
+    event_id = uuid.uuid4().hex
+    timestamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    _local.depth = depth + 1
+    try:
+        signal = entry["signal"]
+        if signal.receivers:
+            sender = _sender()
+            for receiver in signal.receivers_for(sender):
+                try:
+                    receiver(sender, data=payload)
+                except Exception:  # noqa: BLE001 - a host receiver must not stop the others
+                    logger.exception("receiver %r of event %r raised", receiver, name)
+        kwargs = {"event_name": name, "event_id": event_id, "timestamp": timestamp}
+        for plugin_name, function, argnames in pm.implementations("on_event"):
+            kwargs["payload"] = dict(payload)
+            pm.call_one("on_event", plugin_name, function, argnames, kwargs)
+    finally:
+        _local.depth = depth
+    return event_id

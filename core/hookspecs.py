@@ -1,0 +1,100 @@
+"""The hooks a sublarr plugin can implement.
+
+Every hook below is documented in PLUGINS.md with a runnable example; a test keeps the
+two in step. Plugins implement them with ``@sublarr.core.hookimpl`` and may accept any
+subset of a hook's arguments, as pluggy allows.
+
+Each implementation runs isolated: if it raises, or returns a value of the wrong type,
+the error is logged with the plugin's name and counted, and the other implementations
+still run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+PROJECT_NAME = "sublarr"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def register_events(register: Any) -> None:
+    """Add events of the plugin's own to the event catalog.
+
+    Called once, when the plugin is loaded, before any event is emitted.
+
+    ``register(name, label, description, payload_keys)`` adds one event. ``name`` must be
+    namespaced with a dot (``myplugin.thing_happened``); ``payload_keys`` lists the keys
+    its payload may carry. Registered events are validated, bridged to Socket.IO and
+    delivered to ``on_event`` exactly like the built-in ones.
+
+    Return nothing.
+    """
+
+
+@hookspec
+def on_event(event_name: str, payload: dict[str, Any], event_id: str, timestamp: str) -> None:
+    """React to an event.
+
+    Called for every event published with ``emit_event``, after its payload passed
+    validation, in the thread that emitted it: do slow work elsewhere.
+
+    ``event_name`` is the catalog name, ``payload`` a dict holding every payload key of
+    the event (missing ones are ``None``; a copy per plugin, so changes stay local),
+    ``event_id`` a unique hex id of this emission and ``timestamp`` its ISO-8601 UTC time.
+
+    Return nothing; a return value is ignored.
+    """
+
+
+@hookspec
+def scoring_weights(score_type: str) -> dict[str, int] | None:
+    """Supply weight overrides for subtitle scoring.
+
+    Called when the scorer (re)builds its weight table for ``score_type`` (``"episode"`` or
+    ``"movie"``): once per cache period, not once per subtitle.
+
+    Return a dict mapping weight keys (``"hash"``, ``"series"``, a key of your own...) to
+    ints, or ``None`` to leave the weights alone. Dicts are merged over the defaults in
+    call order; the built-in DB-weights plugin runs last so the user's stored weights win.
+    """
+
+
+@hookspec
+def score_modifier(result: Any, query: Any) -> int | None:
+    """Adjust the score of one subtitle search result.
+
+    Called by ``compute_score`` for every result, after the weighted sum is made.
+
+    ``result`` is the ``SubtitleResult`` being scored (``provider_name``, ``matches``,
+    ``format``...), ``query`` the ``VideoQuery`` it answers. Return an ``int`` to add to
+    the score (negative to penalise), or ``None`` for no opinion. Anything else is
+    reported as a plugin error and ignored.
+    """
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add commands to the ``sublarr`` command line.
+
+    Called once when the CLI starts. ``cli`` is the root ``click.Group``; add commands
+    with ``@cli.command()`` or ``cli.add_command(...)``.
+
+    Return nothing.
+    """
+
+
+@hookspec
+def init_app(app: Any, socketio: Any) -> None:
+    """Bind the plugin to a host Flask application.
+
+    Called by ``Sublarr(app, socketio)`` / ``Sublarr.init_app(app, socketio)``, once per
+    application. ``app`` is the ``flask.Flask`` instance, ``socketio`` the
+    ``flask_socketio.SocketIO`` instance or ``None`` when the host has none.
+
+    Return nothing.
+    """

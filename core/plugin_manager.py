@@ -1,0 +1,378 @@
+"""Finds, loads, isolates and lists sublarr plugins.
+
+Plugins are objects or modules with ``@hookimpl`` functions, published through the
+``sublarr.plugins`` entry-point group. The built-in plugins use that same group in
+sublarr's own distribution. One plugin manager is *current* per process; it is created
+and loaded lazily on first use (``emit_event``, ``compute_score``, the CLI) or by
+``load_plugins()``, and tests swap it with ``set_plugin_manager``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from . import event_catalog, hookspecs
+from .errors import PluginLoadError
+from .settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "sublarr.plugins"
+BUILTIN_DISTRIBUTION = "sublarr"
+
+# The type each hook's implementations must return (None is always allowed).
+_RESULT_TYPES: dict[str, tuple[type, ...]] = {
+    "scoring_weights": (dict,),
+    "score_modifier": (int,),
+}
+_NO_BOOL = {"score_modifier"}
+
+
+@dataclass
+class PluginInfo:
+    """What is known about one plugin, loaded or not."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    builtin: bool = False
+    status: str = "loaded"  # loaded | disabled | not enabled | failed
+    error: str | None = None
+    hooks: list[str] = field(default_factory=list)
+
+    def as_dict(self, errors: int = 0, last_error: str | None = None) -> dict[str, Any]:
+        """JSON-ready record, with the runtime error count."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "distribution": self.distribution,
+            "builtin": self.builtin,
+            "status": self.status,
+            "hooks": list(self.hooks),
+            "errors": errors,
+            "last_error": last_error or self.error,
+        }
+
+
+class SublarrPluginManager(pluggy.PluginManager):
+    """A pluggy manager that isolates each hook implementation and keeps per-plugin stats."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__(hookspecs.PROJECT_NAME)
+        self.add_hookspecs(hookspecs)
+        self.settings = settings if settings is not None else load_settings()
+        self.trace = self.settings.trace_plugins
+        self.infos: dict[str, PluginInfo] = {}
+        self.error_counts: Counter[str] = Counter()
+        self.last_errors: dict[str, str] = {}
+        self.plugin_events: dict[str, dict[str, Any]] = {}
+        self.generation = 0
+        self._impl_cache: dict[str, list[tuple[str, Callable[..., Any], tuple[str, ...]]]] = {}
+        self._lock = threading.RLock()
+        self.entry_points_loaded = False
+
+    # -- registration -----------------------------------------------------------------
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        """Register ``plugin``; raise ``PluginLoadError`` (plugin not registered) on bad hooks."""
+        label = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+        with self._lock:
+            try:
+                registered = super().register(plugin, name)
+            except pluggy.PluginValidationError as exc:
+                raise PluginLoadError(label, str(exc)) from None
+            except ValueError as exc:
+                raise PluginLoadError(label, str(exc)) from None
+            if registered is None:  # blocked
+                return None
+            try:
+                self._check_hooks(plugin, registered)
+                self._register_plugin_events(plugin, registered)
+            except PluginLoadError:
+                self._unregister_quietly(plugin)
+                raise
+            info = self.infos.get(registered) or PluginInfo(name=registered)
+            info.status, info.error = "loaded", None
+            info.hooks = self.hooks_of(plugin)
+            self.infos[registered] = info
+            self._changed()
+            return registered
+
+    def unregister(self, plugin: object | None = None, name: str | None = None) -> Any:
+        """Unregister a plugin and drop the events it registered."""
+        with self._lock:
+            name = name or (self.get_name(plugin) if plugin is not None else None)
+            result = super().unregister(plugin=plugin, name=name)
+            for event in [e for e, entry in self.plugin_events.items() if entry["source"] == name]:
+                del self.plugin_events[event]
+                if event_catalog.EVENT_CATALOG.get(event, {}).get("source") == name:
+                    del event_catalog.EVENT_CATALOG[event]
+            if name in self.infos and self.infos[name].status == "loaded":
+                del self.infos[name]
+            self._changed()
+            return result
+
+    def _unregister_quietly(self, plugin: object) -> None:
+        try:
+            super().unregister(plugin=plugin)
+        except ValueError:
+            pass
+
+    def _changed(self) -> None:
+        self.generation += 1
+        self._impl_cache.clear()
+
+    def hooks_of(self, plugin: object) -> list[str]:
+        """Names of the hooks ``plugin`` implements."""
+        callers = self.get_hookcallers(plugin) or []
+        return sorted(caller.name for caller in callers)
+
+    def _check_hooks(self, plugin: object, name: str) -> None:
+        for caller in self.get_hookcallers(plugin) or []:
+            for impl in caller.get_hookimpls():
+                if impl.plugin is not plugin:
+                    continue
+                if not caller.has_spec() and not impl.optionalhook:
+                    raise PluginLoadError(
+                        name,
+                        f"implements unknown hook {caller.name!r} "
+                        f"(known hooks: {', '.join(sorted(self.hookspec_names()))})",
+                    )
+                if impl.hookwrapper or getattr(impl, "wrapper", False):
+                    raise PluginLoadError(name, f"hook wrappers are not supported ({caller.name})")
+
+    def hookspec_names(self) -> list[str]:
+        """Names of every hook a plugin may implement."""
+        return sorted(
+            n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "sublarr_spec")
+        )
+
+    def _register_plugin_events(self, plugin: object, name: str) -> None:
+        impls = [i for i in self.hook.register_events.get_hookimpls() if i.plugin is plugin]
+        for impl in impls:
+
+            def register(
+                event: str, label: str, description: str = "", payload_keys: Any = ()
+            ) -> None:
+                entry = event_catalog.register_event(
+                    event, label, description, payload_keys, source=name
+                )
+                self.plugin_events[event] = entry
+
+            try:
+                impl.function(register)
+            except PluginLoadError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any plugin error becomes a load error
+                raise PluginLoadError(name, f"register_events raised {exc!r}") from exc
+
+    def activate_events(self) -> None:
+        """Make the global catalog hold the built-ins plus this manager's plugin events."""
+        event_catalog.reset_catalog()
+        event_catalog.EVENT_CATALOG.update(self.plugin_events)
+
+    # -- entry points -------------------------------------------------------------------
+
+    def load_entry_points(self) -> None:
+        """Load every plugin of the ``sublarr.plugins`` group that the settings allow."""
+        with self._lock:
+            if self.entry_points_loaded:
+                return
+            self.entry_points_loaded = True
+            for ep in _entry_points():
+                self._load_entry_point(ep)
+
+    def load_builtins(self) -> None:
+        """Load only the built-in plugins (what the ``plugin_manager`` fixture does)."""
+        with self._lock:
+            for ep in _entry_points():
+                if _is_builtin(ep):
+                    self._load_entry_point(ep)
+
+    def _load_entry_point(self, ep: metadata.EntryPoint) -> None:
+        dist = getattr(ep, "dist", None)
+        info = PluginInfo(
+            name=ep.name,
+            distribution=dist.metadata["Name"] if dist is not None else None,
+            version=dist.version if dist is not None else None,
+            builtin=_is_builtin(ep),
+        )
+        if self.has_plugin(ep.name):
+            if self.infos.get(ep.name, info).distribution != info.distribution:
+                logger.error(
+                    "plugin %r of %s not loaded: that name is already taken", ep.name,
+                    info.distribution,
+                )
+            return
+        settings = self.settings
+        wanted = {ep.name, (info.distribution or "").lower()}
+        if wanted & {n.lower() for n in settings.disable_plugins}:
+            info.status = "disabled"
+            self.infos[ep.name] = info
+            return
+        if (
+            not info.builtin
+            and settings.load_plugins is not None
+            and not wanted & {n.lower() for n in settings.load_plugins}
+        ):
+            info.status = "not enabled"
+            self.infos[ep.name] = info
+            return
+        self.infos[ep.name] = info
+        try:
+            plugin = ep.load()
+            self.register(plugin, name=ep.name)
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not take the host down
+            reason = exc.reason if isinstance(exc, PluginLoadError) else f"{exc!r}"
+            info.status, info.error = "failed", reason
+            self.error_counts[ep.name] += 1
+            logger.error("plugin %r failed to load: %s", ep.name, reason)
+
+    # -- calling hooks --------------------------------------------------------------------
+
+    def implementations(self, hook_name: str) -> list[tuple[str, Callable[..., Any], tuple[str, ...]]]:
+        """``(plugin_name, function, argnames)`` of a hook, in call order, cached."""
+        cached = self._impl_cache.get(hook_name)
+        if cached is None:
+            caller = getattr(self.hook, hook_name)
+            cached = [
+                (impl.plugin_name, impl.function, tuple(impl.argnames))
+                for impl in reversed(caller.get_hookimpls())
+            ]
+            self._impl_cache[hook_name] = cached
+        return cached
+
+    def call_hook(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call every implementation, isolated; return ``(plugin, result)`` for non-None results."""
+        results: list[tuple[str, Any]] = []
+        for plugin_name, function, argnames in self.implementations(hook_name):
+            ok, result = self.call_one(hook_name, plugin_name, function, argnames, kwargs)
+            if ok and result is not None:
+                results.append((plugin_name, result))
+        return results
+
+    def call_one(
+        self,
+        hook_name: str,
+        plugin_name: str,
+        function: Callable[..., Any],
+        argnames: tuple[str, ...],
+        kwargs: dict[str, Any],
+    ) -> tuple[bool, Any]:
+        """Call one implementation; return ``(ok, result)``, recording any failure."""
+        started = time.perf_counter() if self.trace else 0.0
+        try:
+            result = function(*[kwargs[a] for a in argnames])
+        except Exception as exc:  # noqa: BLE001 - isolate the plugin
+            self.record_error(plugin_name, hook_name, f"raised {exc!r}", exc_info=exc)
+            return False, None
+        expected = _RESULT_TYPES.get(hook_name)
+        if result is not None and expected is not None and (
+            not isinstance(result, expected)
+            or (hook_name in _NO_BOOL and isinstance(result, bool))
+        ):
+            self.record_error(
+                plugin_name,
+                hook_name,
+                f"returned {type(result).__name__} {result!r}, expected "
+                f"{' or '.join(t.__name__ for t in expected)} or None",
+            )
+            return False, None
+        if self.trace:
+            logger.info(
+                "hook %s.%s(%s) -> %r in %.3f ms", plugin_name, hook_name,
+                ", ".join(argnames), result, (time.perf_counter() - started) * 1000,
+            )
+        return True, result
+
+    def record_error(
+        self, plugin_name: str, hook_name: str, message: str, exc_info: BaseException | None = None
+    ) -> None:
+        """Count and log a failure of ``plugin_name`` in ``hook_name``."""
+        self.error_counts[plugin_name] += 1
+        self.last_errors[plugin_name] = f"{hook_name}: {message}"
+        logger.error("plugin %r failed in %s: %s", plugin_name, hook_name, message,
+                     exc_info=exc_info)
+
+    # -- listing --------------------------------------------------------------------------
+
+    def list_plugins(self, include_builtin: bool = True) -> list[dict[str, Any]]:
+        """Every known plugin (loaded, disabled, not enabled, failed) as JSON-ready dicts."""
+        infos = dict(self.infos)
+        for name, plugin in self.list_name_plugin():
+            if name not in infos and plugin is not None:
+                infos[name] = PluginInfo(name=name, hooks=self.hooks_of(plugin))
+        rows = [
+            info.as_dict(self.error_counts.get(name, 0), self.last_errors.get(name))
+            for name, info in sorted(infos.items())
+            if include_builtin or not info.builtin
+        ]
+        return rows
+
+
+def _entry_points() -> Iterator[metadata.EntryPoint]:
+    seen: set[tuple[str, str]] = set()
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        key = (ep.name, ep.value)
+        if key not in seen:  # a package can be visible twice on sys.path
+            seen.add(key)
+            yield ep
+
+
+def _is_builtin(ep: metadata.EntryPoint) -> bool:
+    dist = getattr(ep, "dist", None)
+    name = dist.metadata["Name"] if dist is not None else ""
+    return (name or "").lower() == BUILTIN_DISTRIBUTION
+
+
+# -- the current plugin manager -------------------------------------------------------------
+
+_current: SublarrPluginManager | None = None
+_current_lock = threading.Lock()
+
+
+def get_plugin_manager() -> SublarrPluginManager:
+    """The current plugin manager, created and loaded from entry points on first use."""
+    pm = _current
+    if pm is not None:
+        return pm
+    return load_plugins()
+
+
+def load_plugins(settings: Settings | None = None) -> SublarrPluginManager:
+    """Create (once) the current plugin manager and load the allowed entry-point plugins."""
+    global _current
+    with _current_lock:
+        if _current is None:
+            pm = SublarrPluginManager(settings)
+            _current = pm
+            pm.activate_events()
+        pm = _current
+    pm.load_entry_points()
+    return pm
+
+
+def set_plugin_manager(pm: SublarrPluginManager | None) -> SublarrPluginManager | None:
+    """Make ``pm`` current (``None``: the next use loads afresh); return the previous one."""
+    global _current
+    with _current_lock:
+        previous, _current = _current, pm
+    if pm is not None:
+        pm.activate_events()
+    else:
+        event_catalog.reset_catalog()
+    return previous
+
+
+def reset_plugin_manager() -> None:
+    """Forget the current plugin manager and plugin events (tests, reloads)."""
+    set_plugin_manager(None)

@@ -1,0 +1,149 @@
+"""sublarr's pytest plugin (entry point ``pytest11``): fixtures for plugin and host tests.
+
+Installed with sublarr, so any test suite gets them:
+
+* ``plugin_manager`` - an isolated plugin manager with only the built-ins loaded, made
+  current for the test and replaced by the previous one afterwards.
+* ``register_plugin`` - ``register_plugin(obj, name=None)`` registers a plugin object or
+  module for one test.
+* ``event_recorder`` - records every emitted event; ``assert_emitted`` and friends.
+* ``sublarr_app`` - a Flask app with Socket.IO and the sublarr extension bound.
+* ``socketio_client`` - a Flask-SocketIO test client connected to ``sublarr_app``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from .hookspecs import hookimpl
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """One event seen by the ``event_recorder``."""
+
+    name: str
+    payload: dict[str, Any]
+    event_id: str
+
+
+class EventRecorder:
+    """A plugin that records every event it sees; thread-safe."""
+
+    def __init__(self) -> None:
+        self.events: list[RecordedEvent] = []
+        self._cond = threading.Condition()
+
+    @hookimpl(tryfirst=True)
+    def on_event(self, event_name: str, payload: dict[str, Any], event_id: str) -> None:
+        with self._cond:
+            self.events.append(RecordedEvent(event_name, dict(payload), event_id))
+            self._cond.notify_all()
+
+    def names(self) -> list[str]:
+        """Names of the recorded events, in order."""
+        with self._cond:
+            return [e.name for e in self.events]
+
+    def of(self, name: str) -> list[RecordedEvent]:
+        """The recorded events called ``name``."""
+        with self._cond:
+            return [e for e in self.events if e.name == name]
+
+    def last(self, name: str | None = None) -> RecordedEvent:
+        """The most recent event (called ``name``); AssertionError when there is none."""
+        found = self.of(name) if name else list(self.events)
+        assert found, f"no event {name or ''} was emitted; saw {self.names()}"
+        return found[-1]
+
+    def clear(self) -> None:
+        """Forget what was recorded."""
+        with self._cond:
+            self.events.clear()
+
+    def assert_emitted(self, name: str, **expected: Any) -> RecordedEvent:
+        """Assert an event ``name`` whose payload holds ``expected`` was emitted; return it."""
+        for event in reversed(self.of(name)):
+            if all(event.payload.get(k) == v for k, v in expected.items()):
+                return event
+        raise AssertionError(
+            f"no {name!r} event with {expected!r}; recorded: "
+            f"{[(e.name, e.payload) for e in self.events]}"
+        )
+
+    def assert_not_emitted(self, name: str) -> None:
+        """Assert no event ``name`` was emitted."""
+        seen = self.of(name)
+        assert not seen, f"{name!r} was emitted {len(seen)} time(s): {[e.payload for e in seen]}"
+
+    def wait_for(self, name: str, count: int = 1, timeout: float = 5.0) -> list[RecordedEvent]:
+        """Wait until ``count`` events ``name`` were recorded (events from worker threads)."""
+        with self._cond:
+            ok = self._cond.wait_for(
+                lambda: sum(e.name == name for e in self.events) >= count, timeout
+            )
+        assert ok, f"waited {timeout}s for {count} {name!r} event(s); saw {self.names()}"
+        return self.of(name)
+
+
+@pytest.fixture
+def plugin_manager() -> Iterator[Any]:
+    """An isolated plugin manager with only the built-in plugins, current for this test."""
+    from .plugin_manager import SublarrPluginManager, set_plugin_manager
+
+    pm = SublarrPluginManager()
+    previous = set_plugin_manager(pm)
+    pm.load_builtins()
+    pm.entry_points_loaded = True  # isolated: third-party entry points stay out
+    try:
+        yield pm
+    finally:
+        set_plugin_manager(previous)
+
+
+@pytest.fixture
+def register_plugin(plugin_manager: Any) -> Iterator[Any]:
+    """``register_plugin(plugin, name=None)``: register a plugin for the rest of the test."""
+    registered: list[Any] = []
+
+    def register(plugin: Any, name: str | None = None) -> Any:
+        name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+        plugin_manager.register(plugin, name=name)
+        registered.append(plugin)
+        return plugin
+
+    yield register
+    for plugin in registered:
+        if plugin_manager.is_registered(plugin):
+            plugin_manager.unregister(plugin)
+
+
+@pytest.fixture
+def event_recorder(register_plugin: Any) -> EventRecorder:
+    """Records every event emitted during the test."""
+    recorder = EventRecorder()
+    register_plugin(recorder, name="event_recorder")
+    return recorder
+
+
+@pytest.fixture
+def sublarr_app(plugin_manager: Any, tmp_path: Any) -> Iterator[Any]:
+    """A Flask app made by ``create_app`` with Socket.IO and sublarr bound, data in tmp."""
+    from .web.app_factory import create_app
+
+    app = create_app({"TESTING": True, "SUBLARR_DATA_DIR": str(tmp_path / "sublarr-data")})
+    yield app
+
+
+@pytest.fixture
+def socketio_client(sublarr_app: Any) -> Iterator[Any]:
+    """A Flask-SocketIO test client connected to ``sublarr_app``."""
+    client = sublarr_app.extensions["socketio"].test_client(sublarr_app)
+    yield client
+    if client.is_connected():
+        client.disconnect()
