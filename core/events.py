@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from .errors import SublarrError, UnknownEventError
+from .errors import InvalidPayloadError, SublarrError, UnknownEventError
 from .event_catalog import (
     BUILTIN_EVENT_NAMES,
     CATALOG_VERSION,
@@ -22,7 +22,6 @@ from .event_catalog import (
     register_event,
     sublarr_signals,
 )
-from .errors import InvalidPayloadError
 from .payload_validation import validate_payload
 from .plugin_manager import get_plugin_manager
 

@@ -9,6 +9,7 @@ and loaded lazily on first use (``emit_event``, ``compute_score``, the CLI) or b
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -122,10 +123,8 @@ class SublarrPluginManager(pluggy.PluginManager):
             return result
 
     def _unregister_quietly(self, plugin: object) -> None:
-        try:
+        with contextlib.suppress(ValueError):
             super().unregister(plugin=plugin)
-        except ValueError:
-            pass
 
     def _changed(self) -> None:
         self.generation += 1
