@@ -10,9 +10,11 @@ from __future__ import annotations
 from .errors import (
     EventRegistrationError,
     InvalidPayloadError,
+    NotFoundError,
     PluginLoadError,
     SublarrError,
     UnknownEventError,
+    ValidationError,
 )
 from .event_catalog import CATALOG_VERSION, EVENT_CATALOG, sublarr_signals
 from .events import emit_event
@@ -38,11 +40,13 @@ __all__ = [
     "EVENT_CATALOG",
     "EventRegistrationError",
     "InvalidPayloadError",
+    "NotFoundError",
     "PluginLoadError",
     "Sublarr",
     "SublarrError",
     "SublarrPluginManager",
     "UnknownEventError",
+    "ValidationError",
     "__version__",
     "emit_event",
     "get_plugin_manager",

@@ -40,3 +40,19 @@ class PluginLoadError(SublarrError):
         self.plugin = plugin
         self.reason = reason
         super().__init__(f"plugin {plugin!r} failed to load: {reason}")
+
+
+class ValidationError(SublarrError, ValueError):
+    """Bad input to a storage or scoring function; ``field`` names the culprit.
+
+    Raised before anything is written: the database is left unchanged.
+    """
+
+    def __init__(self, field: str | None, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}" if field else reason)
+
+
+class NotFoundError(SublarrError, LookupError):
+    """A hook, webhook or other stored record that does not exist."""
