@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -17,7 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     The SocketIO server is ``app.extensions["socketio"]``, the extension
     ``app.extensions["sublarr"]``.
     """
-    app = Flask("sublarr")
+    app = Flask("sublarr", root_path=str(Path(__file__).resolve().parent))
     if config:
         app.config.update(config)
     socketio = SocketIO(app, async_mode=app.config.get("SUBLARR_ASYNC_MODE", "threading"))
