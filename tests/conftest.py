@@ -34,7 +34,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_sublarr(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+def run_sublarr(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess:
     """Run the installed `sublarr` console script in a subprocess."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SUBLARR_")}
     full_env.update(env or {})

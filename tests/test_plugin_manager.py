@@ -86,7 +86,8 @@ def test_an_unknown_hook_fails_at_load_naming_the_plugin(plugin_manager):
         def on_evnet(self, event_name):
             pass
 
-    with pytest.raises(PluginLoadError, match="plugin 'typo' failed to load: implements unknown hook 'on_evnet'"):
+    message = "plugin 'typo' failed to load: implements unknown hook 'on_evnet'"
+    with pytest.raises(PluginLoadError, match=message):
         plugin_manager.register(Typo(), name="typo")
     assert not plugin_manager.has_plugin("typo")
 

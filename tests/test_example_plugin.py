@@ -1,0 +1,100 @@
+"""A real third-party distribution, built and pip-installed, found through its entry point."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from conftest import REPO_ROOT, run_sublarr
+from sublarr.core import EVENT_CATALOG, emit_event, hookimpl
+from sublarr.core.plugin_manager import SublarrPluginManager, set_plugin_manager
+from sublarr.core.settings import load_settings
+
+EXAMPLE = REPO_ROOT / "examples" / "sublarr-example-plugin"
+
+
+@pytest.fixture(scope="session")
+def example_site(tmp_path_factory) -> Path:
+    """The example plugin pip-installed (built from source) into its own site directory."""
+    target = tmp_path_factory.mktemp("example-site")
+    build = tmp_path_factory.mktemp("example-build")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(EXAMPLE)],
+        check=True, capture_output=True, text=True, timeout=300,
+        cwd=build, env={**os.environ, "PIP_NO_CACHE_DIR": "1"},
+    )
+    assert list(target.glob("sublarr_example_plugin-*.dist-info"))
+    return target
+
+
+@pytest.fixture
+def with_example(example_site, monkeypatch):
+    """Put the installed example on sys.path for this test (and for subprocesses)."""
+    monkeypatch.syspath_prepend(str(example_site))
+    importlib.invalidate_caches()
+    yield {"PYTHONPATH": str(example_site)}
+    sys.modules.pop("sublarr_example_plugin", None)
+
+
+def test_discovered_and_listed_by_the_cli(with_example):
+    out = run_sublarr("plugins", "--json", env=with_example)
+    assert out.returncode == 0, out.stderr
+    rows = {r["name"]: r for r in json.loads(out.stdout)}
+    assert "socketio_bridge" not in rows  # built-ins only with --all
+    example = rows["example"]
+    assert example["distribution"] == "sublarr-example-plugin"
+    assert example["version"] == "0.2.0"
+    assert example["builtin"] is False and example["status"] == "loaded"
+    assert example["hooks"] == ["on_event", "register_commands", "register_events", "score_modifier"]
+
+    table = run_sublarr("plugins", "--all", env=with_example).stdout
+    assert "socketio_bridge" in table and "example" in table and "sublarr-example-plugin" in table
+
+
+def test_blockable_and_restrictable(with_example):
+    env = {**with_example, "SUBLARR_DISABLE_PLUGINS": "example"}
+    disabled = run_sublarr("plugins", "--json", env=env)
+    assert {r["name"]: r["status"] for r in json.loads(disabled.stdout)}["example"] == "disabled"
+    env = {**with_example, "SUBLARR_LOAD_PLUGINS": ""}
+    builtins_only = run_sublarr("plugins", "--all", "--json", env=env)
+    statuses = {r["name"]: r["status"] for r in json.loads(builtins_only.stdout)}
+    assert statuses["example"] == "not enabled"
+    assert all(s == "loaded" for n, s in statuses.items() if n != "example")
+    chosen = run_sublarr("plugins", "--json", env={**with_example, "SUBLARR_LOAD_PLUGINS": "example"})
+    assert {r["name"]: r["status"] for r in json.loads(chosen.stdout)}["example"] == "loaded"
+
+
+def test_its_event_command_and_modifier_work(with_example):
+    events = run_sublarr("events", env=with_example).stdout
+    assert "example.subtitle_celebrated" in events
+    hello = run_sublarr("example-hello", "Ada", env=with_example)
+    assert hello.stdout.strip() == "Hello, Ada, from sublarr-example-plugin!"
+
+    pm = SublarrPluginManager(load_settings())
+    set_plugin_manager(pm)
+    pm.load_entry_points()
+    assert pm.has_plugin("example")
+    assert EVENT_CATALOG["example.subtitle_celebrated"]["source"] == "example"
+
+    seen = []
+
+    class Recorder:
+        @hookimpl
+        def on_event(self, event_name, payload):
+            seen.append((event_name, payload))
+
+    pm.register(Recorder(), name="recorder")
+    emit_event("subtitle_downloaded", {"title": "Dark", "language": "de"})
+    assert ("example.subtitle_celebrated", {"title": "Dark", "language": "de"}) in seen
+
+    hi = SimpleNamespace(hearing_impaired=True)
+    assert dict(pm.call_hook("score_modifier", result=hi, query=None))["example"] == -10
+    plain = SimpleNamespace(hearing_impaired=False)
+    assert "example" not in dict(pm.call_hook("score_modifier", result=plain, query=None))

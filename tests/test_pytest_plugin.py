@@ -1,0 +1,58 @@
+"""sublarr's pytest plugin: a generated test file that uses each fixture passes."""
+
+from __future__ import annotations
+
+import pytest
+
+USES_EVERY_FIXTURE = '''
+from sublarr.core import EVENT_CATALOG, emit_event, hookimpl
+
+
+def test_plugin_manager_is_isolated_with_builtins(plugin_manager):
+    assert plugin_manager.has_plugin("socketio_bridge")
+    assert all(r["builtin"] for r in plugin_manager.list_plugins())
+
+
+def test_register_plugin_and_event_recorder(register_plugin, event_recorder):
+    class Mine:
+        @hookimpl
+        def register_events(self, register):
+            register("mine.done", "Done", "", ["n"])
+
+    register_plugin(Mine(), name="mine")
+    emit_event("mine.done", {"n": 1})
+    event_recorder.assert_emitted("mine.done", n=1)
+    event_recorder.assert_not_emitted("batch_complete")
+
+
+def test_registered_plugin_is_gone_in_the_next_test(plugin_manager):
+    assert not plugin_manager.has_plugin("mine")
+    assert "mine.done" not in EVENT_CATALOG
+
+
+def test_sublarr_app_and_socketio_client(sublarr_app, socketio_client):
+    assert "sublarr" in sublarr_app.extensions
+    emit_event("config_updated", {"section": "general"})
+    assert socketio_client.get_received()[0]["name"] == "config_updated"
+'''
+
+
+def test_fixtures_work_in_a_generated_suite(pytester: pytest.Pytester):
+    pytester.makepyfile(test_generated=USES_EVERY_FIXTURE)
+    result = pytester.runpytest_subprocess("-q")
+    result.assert_outcomes(passed=4)
+
+
+def test_event_recorder_assertions_fail_loudly(pytester: pytest.Pytester):
+    pytester.makepyfile(
+        test_failing='''
+from sublarr.core import emit_event
+
+def test_wrong_payload(event_recorder):
+    emit_event("batch_complete", {"total": 1})
+    event_recorder.assert_emitted("batch_complete", total=2)
+'''
+    )
+    result = pytester.runpytest_subprocess("-q")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*no 'batch_complete' event with {'total': 2}*"])
