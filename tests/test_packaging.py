@@ -1,0 +1,58 @@
+"""`pip install .` puts one package, `sublarr`, into site-packages, and nothing named core or plugins."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO_ROOT
+
+tomllib = pytest.importorskip("tomllib")
+
+
+def test_every_source_folder_is_a_listed_package():
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    listed = set(config["tool"]["setuptools"]["packages"])
+    found = set()
+    for top in ("core", "plugins"):
+        for init in (REPO_ROOT / top).rglob("__init__.py"):
+            if "__pycache__" in init.parts:
+                continue
+            rel = init.parent.relative_to(REPO_ROOT).parts
+            found.add(".".join(("sublarr", *rel)))
+    assert found == listed
+
+
+def test_non_editable_install_layout(tmp_path: Path):
+    source = tmp_path / "src"
+    shutil.copytree(
+        REPO_ROOT, source,
+        ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__", ".*cache"),
+    )
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(source)],
+        check=True, capture_output=True, text=True, timeout=300,
+    )
+    top_level = {p.name for p in target.iterdir()}
+    assert "sublarr" in top_level
+    assert "core" not in top_level and "plugins" not in top_level
+    assert not (target / "sublarr" / "__init__.py").exists()  # a namespace over core/ and plugins/
+    assert (target / "sublarr" / "core" / "hookspecs.py").is_file()
+    assert (target / "sublarr" / "plugins" / "socketio_bridge.py").is_file()
+    assert (target / "bin" / "sublarr").is_file()
+
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    code = (
+        "import sublarr.core, sublarr.plugins.socketio_bridge as b;"
+        "print(sublarr.core.__file__); print(b.__file__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert all(line.startswith(str(target)) for line in out.stdout.split())
