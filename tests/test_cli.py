@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from conftest import run_sublarr
+
 from sublarr.core import EVENT_CATALOG, hookimpl
 from sublarr.core.cli import build_cli
+
+from conftest import run_sublarr
 
 
 def test_events_prints_the_catalog():

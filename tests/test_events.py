@@ -7,6 +7,7 @@ import math
 import blinker
 import pytest
 from flask import Flask
+
 from sublarr.core import (
     CATALOG_VERSION,
     EVENT_CATALOG,

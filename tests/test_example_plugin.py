@@ -11,10 +11,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import REPO_ROOT, run_sublarr
+
 from sublarr.core import EVENT_CATALOG, emit_event, hookimpl
 from sublarr.core.plugin_manager import SublarrPluginManager, set_plugin_manager
 from sublarr.core.settings import load_settings
+
+from conftest import REPO_ROOT, run_sublarr
 
 EXAMPLE = REPO_ROOT / "examples" / "sublarr-example-plugin"
 

@@ -8,6 +8,7 @@ import sys
 import textwrap
 
 import pytest
+
 from sublarr.core import (
     EVENT_CATALOG,
     PluginLoadError,

@@ -6,11 +6,13 @@ import threading
 
 import pytest
 import socketio as python_socketio
-from conftest import free_port
 from flask import Flask
 from flask_socketio import SocketIO
-from sublarr.core import EVENT_CATALOG, Sublarr, emit_event, hookimpl, init_event_system
 from werkzeug.serving import make_server
+
+from sublarr.core import EVENT_CATALOG, Sublarr, emit_event, hookimpl, init_event_system
+
+from conftest import free_port
 
 
 def test_every_catalog_event_reaches_a_test_client(sublarr_app, socketio_client):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import click
+
 from sublarr.core import emit_event, hookimpl
 
 logger = logging.getLogger(__name__)
