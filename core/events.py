@@ -7,10 +7,11 @@ receiver and each plugin runs isolated: one that raises is logged and the rest s
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import threading
-import uuid
-from datetime import datetime, timezone
+import time
 from typing import Any
 
 from .errors import InvalidPayloadError, SublarrError, UnknownEventError
@@ -42,6 +43,32 @@ logger = logging.getLogger(__name__)
 MAX_NESTING = 8
 _local = threading.local()
 
+# Event ids: a random per-process prefix plus a counter, 32 hex chars, unique across
+# processes (re-seeded after fork) and ten times cheaper than uuid4.
+_id_prefix = os.urandom(8).hex()
+_id_counter = itertools.count(1)
+
+
+def _reseed_ids() -> None:
+    global _id_prefix, _id_counter
+    _id_prefix, _id_counter = os.urandom(8).hex(), itertools.count(1)
+
+
+os.register_at_fork(after_in_child=_reseed_ids)
+
+_second: tuple[int, str] = (0, "")
+
+
+def _timestamp(now: float) -> str:
+    """ISO-8601 UTC with milliseconds; the date part is formatted once per second."""
+    global _second
+    second = int(now)
+    cached_second, text = _second
+    if second != cached_second:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _second = (second, text)
+    return f"{text}.{int((now - second) * 1000):03d}+00:00"
+
 
 def _sender() -> Any:
     try:
@@ -69,8 +96,8 @@ def emit_event(name: str, data: dict[str, Any] | None = None) -> str:
             f"event {name!r} emitted {MAX_NESTING} levels deep from event handlers: "
             "a handler is re-emitting in a loop"
         )
-    event_id = uuid.uuid4().hex
-    timestamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    event_id = f"{_id_prefix}{next(_id_counter):016x}"
+    timestamp = _timestamp(time.time())
     _local.depth = depth + 1
     try:
         signal = entry["signal"]
@@ -82,9 +109,17 @@ def emit_event(name: str, data: dict[str, Any] | None = None) -> str:
                 except Exception:  # noqa: BLE001 - a host receiver must not stop the others
                     logger.exception("receiver %r of event %r raised", receiver, name)
         kwargs = {"event_name": name, "event_id": event_id, "timestamp": timestamp}
-        for plugin_name, function, argnames in pm.implementations("on_event"):
-            kwargs["payload"] = dict(payload)
-            pm.call_one("on_event", plugin_name, function, argnames, kwargs)
+        if pm.trace:
+            for plugin_name, function, argnames in pm.implementations("on_event"):
+                kwargs["payload"] = dict(payload)
+                pm.call_one("on_event", plugin_name, function, argnames, kwargs)
+        else:  # the hot path: same isolation as call_one, without its per-call bookkeeping
+            for plugin_name, function, argnames in pm.implementations("on_event"):
+                kwargs["payload"] = dict(payload)
+                try:
+                    function(*[kwargs[a] for a in argnames])
+                except Exception as exc:  # noqa: BLE001 - isolate the plugin
+                    pm.record_error(plugin_name, "on_event", f"raised {exc!r}", exc_info=exc)
     finally:
         _local.depth = depth
     return event_id

@@ -70,6 +70,9 @@ def _check_value(event: str, key: str, value: Any, depth: int) -> None:
     )
 
 
+_PATH_START = frozenset("/~\\")
+
+
 def validate_payload(
     event: str, payload_keys: list[str], allowed: frozenset[str] | set[str], data: Any
 ) -> dict[str, Any]:
@@ -82,15 +85,21 @@ def validate_payload(
     if not isinstance(data, Mapping):
         raise InvalidPayloadError(event, None, f"must be a dict, got {type(data).__name__}")
     for key, value in data.items():
-        if not isinstance(key, str):
-            raise InvalidPayloadError(event, repr(key), "payload keys must be strings")
         if key not in allowed:
+            if not isinstance(key, str):
+                raise InvalidPayloadError(event, repr(key), "payload keys must be strings")
             if forbidden_key(key):
                 raise InvalidPayloadError(event, key, "credentials are never allowed in payloads")
             raise InvalidPayloadError(
                 event, key, f"not a payload key of this event (allowed: {', '.join(payload_keys)})"
             )
-        _check_value(event, key, value, 0)
+        kind = type(value)
+        if kind is str:
+            # fast path: only strings that could be absolute paths get the full check
+            if value and (value[0] in _PATH_START or value[1:2] == ":"):
+                _check_value(event, key, value, 0)
+        elif kind is not int and value is not None and kind is not bool:
+            _check_value(event, key, value, 0)
     payload = dict.fromkeys(payload_keys)
     payload.update(data)
     return payload

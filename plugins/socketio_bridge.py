@@ -19,30 +19,29 @@ class SocketIOBridge:
     """Holds the Socket.IO servers of the apps bound with ``Sublarr(app, socketio)``."""
 
     def __init__(self) -> None:
-        self._servers: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._refs: list[weakref.ref[Any]] = []
 
     @property
     def servers(self) -> list[Any]:
         """The Socket.IO servers events are forwarded to."""
-        return list(self._servers)
+        return [s for s in (ref() for ref in self._refs) if s is not None]
 
     def forget(self, socketio: Any = None) -> None:
         """Stop forwarding to ``socketio`` (or to every server when ``None``)."""
-        if socketio is None:
-            self._servers.clear()
-        else:
-            self._servers.discard(socketio)
+        self._refs = [r for r in self._refs if socketio is not None and r() not in (None, socketio)]
 
     @hookimpl
     def init_app(self, app: Any, socketio: Any) -> None:
-        if socketio is not None:
-            self._servers.add(socketio)
+        if socketio is not None and socketio not in self.servers:
+            self._refs = [*(r for r in self._refs if r() is not None), weakref.ref(socketio)]
 
     @hookimpl
     def on_event(self, event_name: str, payload: dict[str, Any]) -> None:
-        for server in self.servers:
-            server.emit(event_name, payload)
-            logger.debug("bridged event %s to Socket.IO", event_name)
+        for ref in self._refs:
+            server = ref()
+            if server is not None:
+                server.emit(event_name, payload)
+                logger.debug("bridged event %s to Socket.IO", event_name)
 
 
 bridge = SocketIOBridge()
