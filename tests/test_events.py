@@ -169,3 +169,35 @@ def test_re_emitting_in_a_loop_is_stopped(register_plugin, caplog):
 def test_loop_error_is_a_sublarr_error():
     assert issubclass(UnknownEventError, SublarrError)
     assert issubclass(InvalidPayloadError, ValueError)
+
+
+def test_event_ids_and_timestamps(event_recorder, register_plugin):
+    from datetime import datetime, timezone
+
+    stamps = []
+
+    class Stamps:
+        @hookimpl
+        def on_event(self, timestamp):
+            stamps.append(timestamp)
+
+    register_plugin(Stamps())
+    before = datetime.now(timezone.utc)
+    emit_event("batch_complete", {})
+    after = datetime.now(timezone.utc)
+    parsed = datetime.fromisoformat(stamps[0])
+    assert before.replace(microsecond=before.microsecond // 1000 * 1000) <= parsed <= after
+
+
+def test_a_forked_child_gets_different_event_ids(plugin_manager):
+    import os
+
+    parent_id = emit_event("batch_complete", {})
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.write(write, emit_event("batch_complete", {}).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child_id = os.read(read, 64).decode()
+    assert len(child_id) == 32 and child_id[:16] != parent_id[:16]
