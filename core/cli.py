@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from . import __version__
+from . import __version__, scoring_cli
 from .errors import SublarrError
 from .event_catalog import describe_catalog
 from .events import emit_event
@@ -34,6 +34,11 @@ def _parse_value(text: str) -> Any:
 @click.version_option(__version__, prog_name="sublarr")
 def cli() -> None:
     """sublarr: events, hooks and custom scoring for Sonarr/Radarr subtitles."""
+
+
+# Scoring: `sublarr score`, `sublarr weights ...`, `sublarr providers ...`.
+for _command in scoring_cli.COMMANDS:
+    cli.add_command(_command)
 
 
 @cli.command("events")

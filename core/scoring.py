@@ -115,7 +115,7 @@ SCORE_TYPES: tuple[str, ...] = ("episode", "movie")
 
 DEFAULT_SOURCE = "default"
 _KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_PROVIDER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_PROVIDER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,99}$")
 # every spelling of "ass"/"ssa": one set lookup per result instead of a .lower() call
 _ASS_SPELLINGS = frozenset(
     "".join(c.upper() if mask >> i & 1 else c for i, c in enumerate(name))
@@ -195,13 +195,14 @@ def validate_weights(score_type: str, weights: Mapping[str, int]) -> dict[str, i
 def validate_modifier(provider_name: Any, modifier: Any) -> tuple[str, int]:
     """Check a per-provider modifier; return ``(provider_name, modifier)`` or raise ``ValidationError``.
 
-    A provider name is 1-100 characters of letters, digits, ``_``, ``.`` and ``-``; the
-    modifier an ``int`` in ``WEIGHT_MIN..WEIGHT_MAX``.
+    A provider name is 1-100 characters of letters, digits, space and ``_ . -``, starting
+    with a letter or digit; the modifier an ``int`` in ``WEIGHT_MIN..WEIGHT_MAX``.
     """
     if not isinstance(provider_name, str) or not _PROVIDER_PATTERN.match(provider_name):
         raise ValidationError(
             "provider_name",
-            f"{provider_name!r} is not a provider name (letters, digits, '_', '.', '-'; 1-100 chars)",
+            f"{provider_name!r} is not a provider name "
+            "(1-100 letters, digits, space, '_', '.', '-', starting with a letter or digit)",
         )
     return provider_name, _check_int(provider_name, modifier)
 
