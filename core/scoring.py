@@ -337,23 +337,37 @@ def _current_state() -> _State:
 
 
 def _rebuild(pm: SublarrPluginManager) -> _State:
+    stale = _state
+    if stale is not None and stale.pm is pm and stale.generation == pm.generation:
+        # Only expired: while another thread re-reads the configuration (maybe waiting on
+        # a slow database), keep scoring with the tables of the period that just ended.
+        if not _state_lock.acquire(blocking=False):
+            return stale
+    else:
+        _state_lock.acquire()
+    try:
+        return _rebuild_locked(pm)
+    finally:
+        _state_lock.release()
+
+
+def _rebuild_locked(pm: SublarrPluginManager) -> _State:
     global _state
-    with _state_lock:
-        state = _state
-        if (
-            state is not None
-            and state.pm is pm
-            and state.generation == pm.generation
-            and monotonic() < state.expires
-        ):
-            return state
-        epoch = _epoch
-        state = _State(pm)
-        if epoch == _epoch:  # not invalidated while the hooks ran
-            _state = state
-        logger.debug("scoring tables resolved: %d provider modifiers, %d per-result modifier(s)",
-                     len(state.providers), len(state.modifiers))
-        return state
+    state = _state
+    if (
+        state is not None
+        and state.pm is pm
+        and state.generation == pm.generation
+        and monotonic() < state.expires
+    ):
+        return state  # another thread rebuilt it meanwhile
+    epoch = _epoch
+    state = _State(pm)
+    if epoch == _epoch:  # not invalidated while the hooks ran
+        _state = state
+    logger.debug("scoring tables resolved: %d provider modifiers, %d per-result modifier(s)",
+                 len(state.providers), len(state.modifiers))
+    return state
 
 
 # -- scoring ----------------------------------------------------------------------------------

@@ -83,10 +83,6 @@ class TTLCache(Generic[T]):
                 self._entry = (value, monotonic() + self._ttl_seconds())
             return value
 
-    def set(self, value: T) -> None:
-        """Keep ``value`` for one TTL period, as if ``load`` had returned it."""
-        self._entry = (value, monotonic() + self._ttl_seconds())
-
     def clear(self) -> None:
         """Forget the value: the next ``get`` loads afresh."""
         self._epoch += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 from typing import Any
 
@@ -397,6 +398,37 @@ def test_cache_ttl_is_honoured(scoring):
         time.sleep(0.05)
     assert compute_score(result(), EPISODE) == 480
     assert time.monotonic() < deadline
+
+
+def test_other_threads_keep_scoring_while_expired_tables_are_rebuilt(scoring, register_plugin):
+    entered, gate = threading.Event(), threading.Event()
+
+    class Slow:
+        slow = False
+
+        @hookimpl
+        def scoring_weights(self, score_type):
+            if self.slow:
+                entered.set()
+                gate.wait(5)
+            return {"hash": 300 if self.slow else 200}
+
+    plugin = register_plugin(Slow(), name="slow")
+    set_ttl(scoring, 0.2)
+    assert compute_score(result(), EPISODE) == 380
+    plugin.slow = True
+    time.sleep(0.25)
+    rebuilding = threading.Thread(target=compute_score, args=(result(), EPISODE))
+    rebuilding.start()
+    try:
+        assert entered.wait(5)
+        started = time.monotonic()
+        assert compute_score(result(), EPISODE) == 380  # the expired tables, without waiting
+        assert time.monotonic() - started < 1
+    finally:
+        gate.set()
+        rebuilding.join(5)
+    assert compute_score(result(), EPISODE) == 480
 
 
 def test_config_updated_event_invalidates(scoring):
