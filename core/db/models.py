@@ -1,0 +1,188 @@
+"""The five tables of the events/hooks/scoring plan, as SQLAlchemy 2 typed models.
+
+Columns, nullability, defaults and indexes follow the plan (Phase 07, plan 01, Task 2):
+
+* ``hook_configs`` - script hooks, one row per (script, event) subscription.
+* ``webhook_configs`` - outgoing webhooks; ``event_name`` may be ``*`` for every event.
+* ``hook_log`` - one row per hook or webhook execution.
+* ``scoring_weights`` - per score type overrides of the default weights,
+  UNIQUE(score_type, weight_key).
+* ``provider_score_modifiers`` - a bonus/malus per subtitle provider.
+
+Design choices, portable across SQLite and PostgreSQL:
+
+* Timestamps are ISO-8601 UTC text (``2025-01-31T12:00:00.123456+00:00``), filled in
+  Python by ``utcnow_iso`` - fixed width, so text order is time order. The server default
+  is ``CURRENT_TIMESTAMP`` (a standard SQL default that both databases accept for a text
+  column) and only matters to rows inserted by hand.
+* ``enabled`` and ``success`` are INTEGER 0/1 columns as the plan says; ``as_dict``
+  returns them as ``bool``.
+* Every default exists twice: in Python (so returned records are complete without a
+  re-read) and as a server default (so the schema matches the plan).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    REAL,
+    Index,
+    Integer,
+    MetaData,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# REAL as the plan says; on PostgreSQL REAL is single precision, so use a double there.
+DurationType = REAL().with_variant(DOUBLE_PRECISION(), "postgresql")
+
+_NOW = text("CURRENT_TIMESTAMP")
+
+
+def utcnow_iso() -> str:
+    """The current UTC time as fixed-width ISO-8601 text, as every timestamp is stored."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of sublarr's tables, with a constraint naming convention for Alembic."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    _bool_columns: ClassVar[frozenset[str]] = frozenset()
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every column as a plain dict; 0/1 flag columns become ``bool``."""
+        out: dict[str, Any] = {}
+        for column in self.__table__.columns:
+            value = getattr(self, column.key)
+            if column.key in self._bool_columns and value is not None:
+                value = bool(value)
+            out[column.key] = value
+        return out
+
+
+class HookConfig(Base):
+    """A script hook: run ``script_path`` when ``event_name`` is emitted."""
+
+    __tablename__ = "hook_configs"
+    __table_args__ = (
+        Index("ix_hook_configs_event_name", "event_name"),
+        {"sqlite_autoincrement": True},
+    )
+    _bool_columns = frozenset({"enabled"})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    event_name: Mapped[str] = mapped_column(Text, nullable=False)
+    hook_type: Mapped[str | None] = mapped_column(Text, default="script", server_default=text("'script'"))
+    enabled: Mapped[int | None] = mapped_column(Integer, default=1, server_default=text("1"))
+    script_path: Mapped[str | None] = mapped_column(Text, default="", server_default=text("''"))
+    timeout_seconds: Mapped[int | None] = mapped_column(Integer, default=30, server_default=text("30"))
+    last_triggered_at: Mapped[str | None] = mapped_column(Text, default="", server_default=text("''"))
+    last_status: Mapped[str | None] = mapped_column(Text, default="", server_default=text("''"))
+    trigger_count: Mapped[int | None] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_at: Mapped[str] = mapped_column(Text, nullable=False, default=utcnow_iso, server_default=_NOW)
+    updated_at: Mapped[str] = mapped_column(Text, nullable=False, default=utcnow_iso, server_default=_NOW)
+
+
+class WebhookConfig(Base):
+    """An outgoing webhook: POST to ``url`` when ``event_name`` (or any event, ``*``) is emitted."""
+
+    __tablename__ = "webhook_configs"
+    __table_args__ = (
+        Index("ix_webhook_configs_event_name", "event_name"),
+        {"sqlite_autoincrement": True},
+    )
+    _bool_columns = frozenset({"enabled"})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    event_name: Mapped[str] = mapped_column(Text, nullable=False)
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    secret: Mapped[str | None] = mapped_column(Text, default="", server_default=text("''"))
+    enabled: Mapped[int | None] = mapped_column(Integer, default=1, server_default=text("1"))
+    retry_count: Mapped[int | None] = mapped_column(Integer, default=3, server_default=text("3"))
+    timeout_seconds: Mapped[int | None] = mapped_column(Integer, default=10, server_default=text("10"))
+    last_triggered_at: Mapped[str | None] = mapped_column(Text, default="", server_default=text("''"))
+    last_status_code: Mapped[int | None] = mapped_column(Integer, default=0, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text, default="", server_default=text("''"))
+    consecutive_failures: Mapped[int | None] = mapped_column(Integer, default=0, server_default=text("0"))
+    trigger_count: Mapped[int | None] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_at: Mapped[str] = mapped_column(Text, nullable=False, default=utcnow_iso, server_default=_NOW)
+    updated_at: Mapped[str] = mapped_column(Text, nullable=False, default=utcnow_iso, server_default=_NOW)
+
+
+class HookLog(Base):
+    """One execution of a script hook (``hook_id``) or a webhook delivery (``webhook_id``)."""
+
+    __tablename__ = "hook_log"
+    __table_args__ = (
+        Index("ix_hook_log_hook_id", "hook_id"),
+        Index("ix_hook_log_webhook_id", "webhook_id"),
+        Index("ix_hook_log_triggered_at", "triggered_at"),
+        {"sqlite_autoincrement": True},
+    )
+    _bool_columns = frozenset({"success"})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hook_id: Mapped[int | None] = mapped_column(Integer)
+    webhook_id: Mapped[int | None] = mapped_column(Integer)
+    event_name: Mapped[str] = mapped_column(Text, nullable=False)
+    hook_type: Mapped[str] = mapped_column(Text, nullable=False)
+    success: Mapped[int] = mapped_column(Integer, nullable=False)
+    exit_code: Mapped[int | None] = mapped_column(Integer, default=None, server_default=text("NULL"))
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None, server_default=text("NULL"))
+    stdout: Mapped[str | None] = mapped_column(Text, default="", server_default=text("''"))
+    stderr: Mapped[str | None] = mapped_column(Text, default="", server_default=text("''"))
+    error: Mapped[str | None] = mapped_column(Text, default="", server_default=text("''"))
+    duration_ms: Mapped[float | None] = mapped_column(DurationType, default=0.0, server_default=text("0"))
+    triggered_at: Mapped[str] = mapped_column(Text, nullable=False, default=utcnow_iso, server_default=_NOW)
+
+
+class ScoringWeight(Base):
+    """One overridden weight: ``weight_key`` of ``score_type`` (episode or movie) is ``weight_value``."""
+
+    __tablename__ = "scoring_weights"
+    __table_args__ = (
+        UniqueConstraint("score_type", "weight_key", name="uq_scoring_weights_score_type_weight_key"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    score_type: Mapped[str] = mapped_column(Text, nullable=False)
+    weight_key: Mapped[str] = mapped_column(Text, nullable=False)
+    weight_value: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[str] = mapped_column(Text, nullable=False, default=utcnow_iso, server_default=_NOW)
+
+
+class ProviderScoreModifier(Base):
+    """A score bonus (positive) or malus (negative) added to every result of a provider."""
+
+    __tablename__ = "provider_score_modifiers"
+
+    provider_name: Mapped[str] = mapped_column(Text, primary_key=True)
+    modifier: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    updated_at: Mapped[str] = mapped_column(Text, nullable=False, default=utcnow_iso, server_default=_NOW)
+
+
+TABLE_NAMES: tuple[str, ...] = (
+    "hook_configs",
+    "webhook_configs",
+    "hook_log",
+    "scoring_weights",
+    "provider_score_modifiers",
+)
