@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from . import __version__, scoring_cli
+from .db.cli import db_group
 from .errors import SublarrError
 from .event_catalog import describe_catalog
 from .events import emit_event
@@ -110,6 +111,10 @@ def emit_command(name: str, pairs: tuple[str, ...], data_json: str | None) -> No
     except SublarrError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(event_id)
+
+
+# Storage: `sublarr db upgrade`, `sublarr db current`.
+cli.add_command(db_group)
 
 
 def build_cli() -> click.Group:
