@@ -415,22 +415,28 @@ def _run_modifiers(
     return total
 
 
-def _score(state: _State, table: _Table, result: SubtitleResult, query: VideoQuery) -> int:
+def _score_all(
+    state: _State, table: _Table, results: Iterable[SubtitleResult], query: VideoQuery
+) -> None:
+    """Score each result in place: the one implementation behind every public entry point."""
     weights = table.match_weights
-    breakdown = {key: weights[key] for key in result.matches if key in weights}
-    score = sum(breakdown.values())
-    if table.format_bonus and result.format in _ASS_SPELLINGS:
-        breakdown[FORMAT_BONUS] = table.format_bonus
-        score += table.format_bonus
-    provider = state.providers.get(result.provider_name)
-    if provider is not None:
-        breakdown[provider[0]] = provider[1]
-        score += provider[1]
-    if state.modifiers:
-        score += _run_modifiers(state, result, query, breakdown)
-    result.score = score
-    result.score_breakdown = breakdown
-    return score
+    bonus = table.format_bonus
+    providers = state.providers
+    modifiers = state.modifiers
+    for result in results:
+        breakdown = {key: weights[key] for key in result.matches if key in weights}
+        score = sum(breakdown.values())
+        if bonus and result.format in _ASS_SPELLINGS:
+            breakdown[FORMAT_BONUS] = bonus
+            score += bonus
+        provider = providers.get(result.provider_name)
+        if provider is not None:
+            breakdown[provider[0]] = provider[1]
+            score += provider[1]
+        if modifiers:
+            score += _run_modifiers(state, result, query, breakdown)
+        result.score = score
+        result.score_breakdown = breakdown
 
 
 def compute_score(result: SubtitleResult, query: VideoQuery) -> int:
@@ -440,7 +446,8 @@ def compute_score(result: SubtitleResult, query: VideoQuery) -> int:
     manager's ``error_counts``; the score is returned all the same.
     """
     state = _current_state()
-    return _score(state, state.episode if query.is_episode else state.movie, result, query)
+    _score_all(state, state.episode if query.is_episode else state.movie, (result,), query)
+    return result.score
 
 
 def score_many(results: Iterable[SubtitleResult], query: VideoQuery) -> list[SubtitleResult]:
@@ -452,9 +459,7 @@ def score_many(results: Iterable[SubtitleResult], query: VideoQuery) -> list[Sub
     if not ranked:
         return ranked
     state = _current_state()
-    table = state.episode if query.is_episode else state.movie
-    for result in ranked:
-        _score(state, table, result, query)
+    _score_all(state, state.episode if query.is_episode else state.movie, ranked, query)
     ranked.sort(key=attrgetter("score"), reverse=True)
     return ranked
 
@@ -495,7 +500,8 @@ def explain_score(result: SubtitleResult, query: VideoQuery) -> dict[str, Any]:
     """
     state = _current_state()
     table = state.episode if query.is_episode else state.movie
-    total = _score(state, table, result, query)
+    _score_all(state, table, (result,), query)
+    total = result.score
     terms = []
     for term, points in result.score_breakdown.items():
         if term in table.weights:
