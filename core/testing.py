@@ -7,7 +7,10 @@ Installed with sublarr, so any test suite gets them:
 * ``register_plugin`` - ``register_plugin(obj, name=None)`` registers a plugin object or
   module for one test.
 * ``event_recorder`` - records every emitted event; ``assert_emitted`` and friends.
-* ``sublarr_app`` - a Flask app with Socket.IO and the sublarr extension bound.
+* ``sublarr_db`` - a fresh, migrated SQLite database file in ``tmp_path``, current for the
+  test (``SUBLARR_DATABASE_URL`` points at it); yields its URL, disposed afterwards.
+* ``sublarr_app`` - a Flask app with Socket.IO and the sublarr extension bound, on a
+  temporary database.
 * ``socketio_client`` - a Flask-SocketIO test client connected to ``sublarr_app``.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,13 +135,41 @@ def event_recorder(register_plugin: Any) -> EventRecorder:
     return recorder
 
 
+@contextmanager
+def _temp_database(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, filename: str) -> Iterator[str]:
+    """Make a new SQLite file in ``tmp_path`` the current database; dispose it afterwards."""
+    from .db.engine import dispose_db, init_db
+
+    url = f"sqlite:///{tmp_path / filename}"
+    dispose_db()
+    # Also for code that disposes and re-opens the database during the test.
+    monkeypatch.setenv("SUBLARR_DATABASE_URL", url)
+    init_db(url)
+    try:
+        yield url
+    finally:
+        dispose_db()
+
+
 @pytest.fixture
-def sublarr_app(plugin_manager: Any, tmp_path: Any) -> Iterator[Any]:
-    """A Flask app made by ``create_app`` with Socket.IO and sublarr bound, data in tmp."""
+def sublarr_db(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, migrated SQLite database file in ``tmp_path``, current for this test; its URL."""
+    with _temp_database(tmp_path, monkeypatch, "sublarr-test.db") as url:
+        yield url
+
+
+@pytest.fixture
+def sublarr_app(plugin_manager: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A Flask app made by ``create_app`` with Socket.IO and sublarr bound, data and database in tmp."""
     from .web.app_factory import create_app
 
-    app = create_app({"TESTING": True, "SUBLARR_DATA_DIR": str(tmp_path / "sublarr-data")})
-    yield app
+    data_dir = tmp_path / "sublarr-data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with _temp_database(data_dir, monkeypatch, "sublarr.db") as url:
+        app = create_app(
+            {"TESTING": True, "SUBLARR_DATA_DIR": str(data_dir), "SUBLARR_DATABASE_URL": url}
+        )
+        yield app
 
 
 @pytest.fixture
