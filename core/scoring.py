@@ -311,14 +311,15 @@ def _resolve_table(pm: SublarrPluginManager, score_type: str) -> _Table:
 
 
 _state: _State | None = None
-_epoch = 0
-_state_lock = threading.RLock()
+_epoch = 0  # bumped by every invalidation: a rebuild that saw an older epoch is not kept
+_state_lock = threading.RLock()  # one rebuild at a time (reentrant: hooks may score)
+_publish_lock = threading.Lock()  # short: publishing or dropping _state, never held during hooks
 
 
 @on_scoring_invalidated
 def _drop_state() -> None:
     global _state, _epoch
-    with _state_lock:
+    with _publish_lock:
         _epoch += 1
         _state = None
 
@@ -363,8 +364,9 @@ def _rebuild_locked(pm: SublarrPluginManager) -> _State:
         return state  # another thread rebuilt it meanwhile
     epoch = _epoch
     state = _State(pm)
-    if epoch == _epoch:  # not invalidated while the hooks ran
-        _state = state
+    with _publish_lock:
+        if epoch == _epoch:  # not invalidated while the hooks ran
+            _state = state
     logger.debug("scoring tables resolved: %d provider modifiers, %d per-result modifier(s)",
                  len(state.providers), len(state.modifiers))
     return state

@@ -60,7 +60,8 @@ class TTLCache(Generic[T]):
         self._ttl = ttl
         self._entry: tuple[T, float] | None = None
         self._epoch = 0
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one load at a time
+        self._publish = threading.Lock()  # short: storing or dropping the entry
         _caches.add(self)
 
     def _ttl_seconds(self) -> float:
@@ -79,14 +80,17 @@ class TTLCache(Generic[T]):
                 return entry[0]
             epoch = self._epoch
             value = self._load()
-            if epoch == self._epoch:  # not invalidated while loading
-                self._entry = (value, monotonic() + self._ttl_seconds())
+            expires = monotonic() + self._ttl_seconds()
+            with self._publish:
+                if epoch == self._epoch:  # not invalidated while loading
+                    self._entry = (value, expires)
             return value
 
     def clear(self) -> None:
         """Forget the value: the next ``get`` loads afresh."""
-        self._epoch += 1
-        self._entry = None
+        with self._publish:
+            self._epoch += 1
+            self._entry = None
 
 
 def on_scoring_invalidated(callback: Callable[[], None]) -> Callable[[], None]:

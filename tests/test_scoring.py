@@ -431,6 +431,36 @@ def test_other_threads_keep_scoring_while_expired_tables_are_rebuilt(scoring, re
     assert compute_score(result(), EPISODE) == 480
 
 
+def test_invalidation_during_a_rebuild_is_neither_blocked_nor_lost(scoring, register_plugin):
+    entered, gate = threading.Event(), threading.Event()
+
+    class Slow:
+        value, slow = 200, False
+
+        @hookimpl
+        def scoring_weights(self, score_type):
+            value = self.value
+            if self.slow and score_type == "episode":
+                entered.set()
+                gate.wait(5)
+            return {"hash": value}
+
+    plugin = register_plugin(Slow(), name="slow")
+    plugin.slow = True
+    rebuilding = threading.Thread(target=compute_score, args=(result(), EPISODE))
+    rebuilding.start()
+    try:
+        assert entered.wait(5)
+        plugin.value, plugin.slow = 250, False
+        started = time.monotonic()
+        invalidate_scoring_cache()
+        assert time.monotonic() - started < 1
+    finally:
+        gate.set()
+        rebuilding.join(5)
+    assert compute_score(result(), EPISODE) == 250 + 180  # the tables read before it were dropped
+
+
 def test_config_updated_event_invalidates(scoring):
     assert compute_score(result(), EPISODE) == 539
     write_behind_sublarrs_back("episode", "hash", 300)
