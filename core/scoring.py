@@ -16,9 +16,11 @@ Speed: the merged weight tables, the per-provider modifiers and the list of
 ``score_modifier`` implementations are resolved together, once per
 ``SUBLARR_SCORING_CACHE_TTL`` period, and again when plugins are (un)registered or
 ``invalidate_scoring_cache()`` is called (see ``sublarr.core.scoring_cache``). No hook runs
-per result unless a plugin needs per-result logic.
+per result unless a plugin needs per-result logic. While one thread re-reads expired
+tables, other threads keep scoring with the expired ones instead of waiting; after an
+invalidation every thread waits for the fresh tables.
 
-Two optional plugin attributes keep hooks off the per-result path:
+Two optional plugin attributes tell the scorer more than the hooks can:
 
 ``provider_modifier_table()``
     On a plugin implementing ``score_modifier``: returns a ``{provider_name: int}`` mapping
