@@ -96,6 +96,12 @@ _BUILTIN_EVENTS: dict[str, tuple[str, str, list[str]]] = {
         ["hook_id", "webhook_id", "hook_type", "hook_name", "event_name", "delivery_id",
          "attempt", "success", "exit_code", "status_code", "duration_ms", "error"],
     ),
+    "webhook_disabled": (
+        "Webhook disabled",
+        "An outgoing webhook was switched off: its receiver answered 410 Gone, or too many "
+        "deliveries in a row failed (operational event).",
+        ["webhook_id", "name", "reason", "consecutive_failures", "status_code"],
+    ),
 }
 
 BUILTIN_EVENT_NAMES: frozenset[str] = frozenset(_BUILTIN_EVENTS)

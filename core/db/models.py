@@ -186,3 +186,61 @@ TABLE_NAMES: tuple[str, ...] = (
     "scoring_weights",
     "provider_score_modifiers",
 )
+
+
+# ---- delivery pipeline (migration 0002) -------------------------------------------------
+# Not in the plan's five tables: the durable queue of hook and webhook deliveries, and the
+# webhook options sublarr adds on top of the plan's webhook_configs columns.
+
+from sqlalchemy import Float, ForeignKey  # noqa: E402 - kept with the models that use it
+
+
+class WebhookOption(Base):
+    """Per-webhook options beyond the plan's columns: HTTP method, custom headers, why disabled."""
+
+    __tablename__ = "webhook_options"
+
+    webhook_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("webhook_configs.id", ondelete="CASCADE"), primary_key=True
+    )
+    method: Mapped[str] = mapped_column(Text, nullable=False, default="POST", server_default=text("'POST'"))
+    # A JSON object of header name -> value; may hold credentials, so never logged.
+    headers: Mapped[str] = mapped_column(Text, nullable=False, default="{}", server_default=text("'{}'"))
+    disabled_reason: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default=text("''"))
+
+
+class Delivery(Base):
+    """One queued run of a script hook or webhook for one event; its id is kept across attempts.
+
+    ``status``: ``pending`` (waiting for ``next_attempt_at``), ``running`` (claimed by
+    ``claimed_by`` until ``lease_until``), ``delivered``, ``failed`` or ``skipped`` (its
+    hook or webhook was deleted or disabled meanwhile). Times used for scheduling are Unix
+    seconds; ``created_at``/``finished_at`` are ISO-8601 text like every other timestamp.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_deliveries_claimed_by", "claimed_by"),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    target_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    event_name: Mapped[str] = mapped_column(Text, nullable=False)
+    event_id: Mapped[str] = mapped_column(Text, nullable=False)
+    event_timestamp: Mapped[str] = mapped_column(Text, nullable=False)
+    payload: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(
+        Text, nullable=False, default="pending", server_default=text("'pending'")
+    )
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    next_attempt_at: Mapped[float] = mapped_column(Float, nullable=False)
+    lease_until: Mapped[float | None] = mapped_column(Float)
+    claimed_by: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default=text("''"))
+    created_at: Mapped[str] = mapped_column(Text, nullable=False, default=utcnow_iso, server_default=_NOW)
+    finished_at: Mapped[str | None] = mapped_column(Text)
+
+
+DELIVERY_TABLE_NAMES: tuple[str, ...] = ("webhook_options", "deliveries")

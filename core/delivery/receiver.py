@@ -131,8 +131,9 @@ class WebhookReceiver:
 
     # -- scripting ------------------------------------------------------------------------
 
-    def respond(self, status: int = 200, delay: float = 0.0, headers: dict[str, str] | None = None,
-                body: bytes = b"") -> None:
+    def respond(
+        self, status: int = 200, delay: float = 0.0, headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> None:
         """The answer to every request once the script is used up."""
         self._default = Reply(status, delay, dict(headers or {}), body)
 

@@ -170,7 +170,9 @@ def run_script(
             )
         except OSError as exc:
             return ScriptResult(
-                exit_code=None, stdout="", stderr="",
+                exit_code=None,
+                stdout="",
+                stderr="",
                 duration_ms=(time.monotonic() - started) * 1000,
                 error=f"cannot start script: {exc.strerror or exc}",
             )
@@ -187,8 +189,12 @@ def run_script(
     duration_ms = (time.monotonic() - started) * 1000
     if timed_out:
         return ScriptResult(
-            exit_code=None, stdout=out.text(), stderr=err.text(), duration_ms=duration_ms,
-            timed_out=True, error=f"timed out after {timeout:g} s: process group killed",
+            exit_code=None,
+            stdout=out.text(),
+            stderr=err.text(),
+            duration_ms=duration_ms,
+            timed_out=True,
+            error=f"timed out after {timeout:g} s: process group killed",
         )
     return ScriptResult(exit_code=exit_code, stdout=out.text(), stderr=err.text(), duration_ms=duration_ms)
 

@@ -33,9 +33,36 @@ RESPONSE_EXCERPT_CHARS = 512
 ALLOWED_METHODS = ("POST", "PUT")
 # Headers sublarr sets itself; custom headers cannot replace them.
 RESERVED_HEADERS = frozenset(
-    {"content-type", "content-length", "host", "user-agent", "x-sublarr-event",
-     "webhook-id", "webhook-timestamp", "webhook-signature", "transfer-encoding", "connection"}
+    {
+        "content-type",
+        "content-length",
+        "host",
+        "user-agent",
+        "x-sublarr-event",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "transfer-encoding",
+        "connection",
+    }
 )
+
+
+class _RedactUrls(logging.Filter):
+    """Shows only scheme, host, port and path of URLs httpx logs: queries and userinfo may hold tokens."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, httpx.URL) for a in record.args):
+            record.args = tuple(
+                str(a.copy_with(query=None, fragment=None, userinfo=b"")) if isinstance(a, httpx.URL) else a
+                for a in record.args
+            )
+        return True
+
+
+_httpx_logger = logging.getLogger("httpx")
+if not any(isinstance(f, _RedactUrls) for f in _httpx_logger.filters):
+    _httpx_logger.addFilter(_RedactUrls())
 
 
 def user_agent() -> str:
@@ -109,9 +136,7 @@ class WebhookSender:
     ) -> SendResult:
         """Send ``body`` once; never raises for network trouble, it is in the result."""
         started = time.monotonic()
-        request_headers = {
-            k: v for k, v in (headers or {}).items() if k.lower() not in RESERVED_HEADERS
-        }
+        request_headers = {k: v for k, v in (headers or {}).items() if k.lower() not in RESERVED_HEADERS}
         request_headers.update(
             {
                 "Content-Type": "application/json",
@@ -131,12 +156,18 @@ class WebhookSender:
             return SendResult(False, None, _ms(started), error=str(exc), retryable=False)
         except httpx.TimeoutException as exc:
             return SendResult(
-                False, None, _ms(started), error=redact(f"timed out: {_describe(exc)}", hidden),
+                False,
+                None,
+                _ms(started),
+                error=redact(f"timed out: {_describe(exc)}", hidden),
                 retryable=True,
             )
         except (httpx.TransportError, OSError) as exc:
             return SendResult(
-                False, None, _ms(started), error=redact(f"connection failed: {_describe(exc)}", hidden),
+                False,
+                None,
+                _ms(started),
+                error=redact(f"connection failed: {_describe(exc)}", hidden),
                 retryable=True,
             )
         duration = _ms(started)

@@ -1,0 +1,504 @@
+"""The durable delivery queue (``deliveries``) and webhook options (``webhook_options``).
+
+A delivery is one run of one script hook or webhook for one event. Its life:
+
+* ``enqueue_deliveries`` writes the rows of one event in one transaction (``pending``).
+* ``claim_deliveries`` atomically moves due ``pending`` rows to ``running`` for a worker
+  pool (``claimed_by``) until ``lease_until``: ``UPDATE ... WHERE id IN (SELECT ... FOR
+  UPDATE SKIP LOCKED) RETURNING`` on PostgreSQL; the same single UPDATE statement (atomic
+  in SQLite, which has one writer at a time) on SQLite.
+* ``record_attempt`` writes, in one transaction, the ``hook_log`` row of the attempt, the
+  hook's or webhook's trigger statistics, the delivery's new state (``delivered``,
+  ``failed``, ``skipped`` or back to ``pending`` with a later ``next_attempt_at`` for a
+  retry), and disables a webhook that answered 410 or reached the failure threshold.
+* Rows whose lease ran out (their pool died) go back to ``pending`` with
+  ``release_expired``; ``release_dead_owners`` does it at once for pools of dead processes
+  on this host; ``release_owner`` for a pool stopping gracefully.
+
+A delivery keeps its id across attempts and restarts: it is the ``webhook-id`` receivers
+de-duplicate on (delivery is at-least-once).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+
+from ..errors import ValidationError
+from .engine import get_engine
+from .models import Delivery, HookConfig, HookLog, WebhookConfig, WebhookOption, utcnow_iso
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("script", "webhook")
+FINISHED = ("delivered", "failed", "skipped")
+WILDCARD_EVENT = "*"
+# Events a ``*`` webhook does not get: the meta-event about deliveries themselves.
+WILDCARD_EXCLUDED = frozenset({"hook_executed"})
+MAX_LOG_CHARS = 65_536
+
+_COLUMNS = tuple(Delivery.__table__.columns)
+
+
+def new_delivery_id() -> str:
+    """A fresh delivery id, ``msg_<32 hex>``."""
+    return "msg_" + secrets.token_hex(16)
+
+
+def pool_owner_id() -> str:
+    """An id for a worker pool: ``<host>:<pid>:<random>``, so dead local pools can be found."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _row(row: Any) -> dict[str, Any]:
+    return dict(row._mapping)
+
+
+# ---- subscriptions ---------------------------------------------------------------------
+
+
+def subscribers(event_name: str) -> tuple[list[int], list[int]]:
+    """Ids of the enabled hooks and webhooks subscribed to ``event_name`` (webhooks: or ``*``)."""
+    engine = get_engine()
+    webhook_match = WebhookConfig.event_name == event_name
+    if event_name not in WILDCARD_EXCLUDED:
+        webhook_match = or_(webhook_match, WebhookConfig.event_name == WILDCARD_EVENT)
+    with engine.connect() as conn:
+        hooks = (
+            conn.execute(
+                select(HookConfig.id)
+                .where(HookConfig.event_name == event_name, HookConfig.enabled == 1)
+                .order_by(HookConfig.id)
+            )
+            .scalars()
+            .all()
+        )
+        webhooks = (
+            conn.execute(
+                select(WebhookConfig.id)
+                .where(webhook_match, WebhookConfig.enabled == 1)
+                .order_by(WebhookConfig.id)
+            )
+            .scalars()
+            .all()
+        )
+    return list(hooks), list(webhooks)
+
+
+# ---- enqueue and claim -----------------------------------------------------------------
+
+
+def enqueue_deliveries(
+    targets: Iterable[tuple[str, int]],
+    event_name: str,
+    event_id: str,
+    event_timestamp: str,
+    payload_json: str,
+    *,
+    delay: float = 0.0,
+) -> list[str]:
+    """Queue one delivery per ``(kind, target_id)`` in one transaction; return their ids."""
+    now = time.time()
+    created = utcnow_iso()
+    rows = []
+    for kind, target_id in targets:
+        if kind not in KINDS:
+            raise ValidationError("kind", f"must be one of {KINDS}, got {kind!r}")
+        rows.append(
+            {
+                "id": new_delivery_id(),
+                "kind": kind,
+                "target_id": int(target_id),
+                "event_name": event_name,
+                "event_id": event_id,
+                "event_timestamp": event_timestamp,
+                "payload": payload_json,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now + delay,
+                "last_error": "",
+                "created_at": created,
+            }
+        )
+    if not rows:
+        return []
+    with get_engine().begin() as conn:
+        conn.execute(insert(Delivery), rows)
+    return [r["id"] for r in rows]
+
+
+def claim_deliveries(
+    owner: str, limit: int, lease_seconds: float, now: float | None = None
+) -> list[dict[str, Any]]:
+    """Claim up to ``limit`` due pending deliveries for ``owner``; return them (oldest due first)."""
+    if limit <= 0:
+        return []
+    now = time.time() if now is None else now
+    due = (
+        select(Delivery.id)
+        .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(Delivery)
+        .where(Delivery.id.in_(due.scalar_subquery()), Delivery.status == "pending")
+        .values(status="running", claimed_by=owner, lease_until=now + lease_seconds)
+        .returning(*_COLUMNS)
+    )
+    with get_engine().begin() as conn:
+        rows = [_row(r) for r in conn.execute(statement)]
+    rows.sort(key=lambda r: (r["next_attempt_at"], r["id"]))
+    return rows
+
+
+def next_due_at() -> float | None:
+    """When the earliest pending delivery becomes due (Unix seconds), or ``None``."""
+    with get_engine().connect() as conn:
+        return conn.execute(
+            select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending")
+        ).scalar()
+
+
+def renew_leases(owner: str, lease_seconds: float) -> int:
+    """Extend the lease of every delivery ``owner`` is running; return how many."""
+    with get_engine().begin() as conn:
+        result = conn.execute(
+            update(Delivery)
+            .where(Delivery.claimed_by == owner, Delivery.status == "running")
+            .values(lease_until=time.time() + lease_seconds)
+        )
+        return int(result.rowcount or 0)
+
+
+def _release(conn: Any, *conditions: Any) -> int:
+    result = conn.execute(
+        update(Delivery)
+        .where(Delivery.status == "running", *conditions)
+        .values(status="pending", claimed_by=None, lease_until=None)
+    )
+    return int(result.rowcount or 0)
+
+
+def release_expired(now: float | None = None) -> int:
+    """Put running deliveries whose lease ran out back to pending; return how many."""
+    now = time.time() if now is None else now
+    with get_engine().begin() as conn:
+        count = _release(conn, Delivery.lease_until < now)
+    if count:
+        logger.warning("%d delivery(ies) whose worker stopped renewing its lease are pending again", count)
+    return count
+
+
+def release_owner(owner: str, ids: Sequence[str] | None = None) -> int:
+    """Put deliveries ``owner`` claimed (only ``ids``, if given) back to pending; return how many."""
+    conditions = [Delivery.claimed_by == owner]
+    if ids is not None:
+        if not ids:
+            return 0
+        conditions.append(Delivery.id.in_(list(ids)))
+    with get_engine().begin() as conn:
+        return _release(conn, *conditions)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_dead_owners() -> int:
+    """Release at once the deliveries claimed by pools of processes on this host that died."""
+    host = socket.gethostname()
+    with get_engine().connect() as conn:
+        owners = (
+            conn.execute(select(Delivery.claimed_by).where(Delivery.status == "running").distinct())
+            .scalars()
+            .all()
+        )
+    dead = []
+    for owner in owners:
+        parts = (owner or "").rsplit(":", 2)
+        if len(parts) == 3 and parts[0] == host and parts[1].isdigit():
+            pid = int(parts[1])
+            if pid != os.getpid() and not _pid_alive(pid):
+                dead.append(owner)
+    if not dead:
+        return 0
+    with get_engine().begin() as conn:
+        count = _release(conn, Delivery.claimed_by.in_(dead))
+    logger.warning("%d delivery(ies) of %d dead worker pool(s) are pending again", count, len(dead))
+    return count
+
+
+# ---- targets and options ---------------------------------------------------------------
+
+
+def load_target(kind: str, target_id: int) -> dict[str, Any] | None:
+    """The hook (``script``) or webhook (with its options) a delivery runs, or ``None`` if deleted."""
+    with get_engine().connect() as conn:
+        if kind == "script":
+            row = conn.execute(select(HookConfig).where(HookConfig.id == target_id)).first()
+            if row is None:
+                return None
+            record = _row(row)
+            record["enabled"] = bool(record["enabled"])
+            return record
+        row = conn.execute(
+            select(WebhookConfig, WebhookOption.method, WebhookOption.headers, WebhookOption.disabled_reason)
+            .outerjoin(WebhookOption, WebhookOption.webhook_id == WebhookConfig.id)
+            .where(WebhookConfig.id == target_id)
+        ).first()
+    if row is None:
+        return None
+    record = _row(row)
+    record["enabled"] = bool(record["enabled"])
+    record["method"] = record["method"] or "POST"
+    record["headers"] = json.loads(record["headers"] or "{}")
+    record["disabled_reason"] = record["disabled_reason"] or ""
+    return record
+
+
+def get_webhook_options(webhook_id: int) -> dict[str, Any]:
+    """``{"method", "headers", "disabled_reason"}`` of a webhook (defaults when never set)."""
+    with get_engine().connect() as conn:
+        row = conn.execute(select(WebhookOption).where(WebhookOption.webhook_id == webhook_id)).first()
+    if row is None:
+        return {"method": "POST", "headers": {}, "disabled_reason": ""}
+    return {
+        "method": row.method,
+        "headers": json.loads(row.headers or "{}"),
+        "disabled_reason": row.disabled_reason,
+    }
+
+
+def _upsert_options(conn: Any, webhook_id: int, values: dict[str, Any]) -> None:
+    result = conn.execute(
+        update(WebhookOption).where(WebhookOption.webhook_id == webhook_id).values(**values)
+    )
+    if not result.rowcount:
+        conn.execute(insert(WebhookOption).values(webhook_id=webhook_id, **values))
+
+
+def set_webhook_options(
+    webhook_id: int,
+    *,
+    method: str | None = None,
+    headers: dict[str, str] | None = None,
+    disabled_reason: str | None = None,
+) -> None:
+    """Store the given options of webhook ``webhook_id`` (the others keep their value)."""
+    values: dict[str, Any] = {}
+    if method is not None:
+        values["method"] = method
+    if headers is not None:
+        values["headers"] = json.dumps(headers, sort_keys=True)
+    if disabled_reason is not None:
+        values["disabled_reason"] = disabled_reason
+    if values:
+        with get_engine().begin() as conn:
+            _upsert_options(conn, webhook_id, values)
+
+
+# ---- recording attempts ----------------------------------------------------------------
+
+
+@dataclass
+class AttemptRecord:
+    """What ``record_attempt`` changed: the webhook's failure count and whether it got disabled."""
+
+    log_id: int | None
+    consecutive_failures: int = 0
+    disabled: bool = False
+    disabled_reason: str = ""
+
+
+def _clip(text: str | None) -> str:
+    text = text or ""
+    return text if len(text) <= MAX_LOG_CHARS else text[:MAX_LOG_CHARS]
+
+
+def record_attempt(
+    *,
+    delivery_id: str | None,
+    owner: str | None,
+    kind: str,
+    target_id: int,
+    event_name: str,
+    success: bool,
+    exit_code: int | None = None,
+    status_code: int | None = None,
+    stdout: str = "",
+    stderr: str = "",
+    error: str = "",
+    duration_ms: float = 0.0,
+    outcome: str,
+    next_attempt_at: float | None = None,
+    update_stats: bool = True,
+    final: bool = True,
+    disable_reason: str = "",
+    failure_threshold: int = 0,
+) -> AttemptRecord:
+    """Write one attempt: log row, statistics, delivery state, auto-disable; one transaction.
+
+    ``outcome`` is the delivery's new status (``delivered``, ``failed``, ``skipped``, or
+    ``pending`` with ``next_attempt_at`` for a retry). ``final`` says the delivery is over,
+    so a webhook's ``consecutive_failures`` moves (reset on success, +1 on failure).
+    ``disable_reason`` disables the webhook now (410); otherwise it is disabled when
+    ``consecutive_failures`` reaches ``failure_threshold`` (0: never).
+    """
+    now_iso = utcnow_iso()
+    record = AttemptRecord(log_id=None)
+    with get_engine().begin() as conn:
+        result = conn.execute(
+            insert(HookLog).values(
+                hook_id=target_id if kind == "script" else None,
+                webhook_id=target_id if kind == "webhook" else None,
+                event_name=event_name,
+                hook_type=kind,
+                success=int(success),
+                exit_code=exit_code,
+                status_code=status_code,
+                stdout=_clip(stdout),
+                stderr=_clip(stderr),
+                error=_clip(error),
+                duration_ms=float(duration_ms),
+                triggered_at=now_iso,
+            )
+        )
+        record.log_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+        if update_stats and kind == "script":
+            conn.execute(
+                update(HookConfig)
+                .where(HookConfig.id == target_id)
+                .values(
+                    trigger_count=func.coalesce(HookConfig.trigger_count, 0) + 1,
+                    last_triggered_at=now_iso,
+                    last_status="success" if success else "failed",
+                )
+            )
+        elif update_stats and kind == "webhook":
+            values: dict[str, Any] = {
+                "trigger_count": func.coalesce(WebhookConfig.trigger_count, 0) + 1,
+                "last_triggered_at": now_iso,
+                "last_status_code": status_code or 0,
+                "last_error": "" if success else _clip(error),
+            }
+            if final:
+                values["consecutive_failures"] = (
+                    0 if success else func.coalesce(WebhookConfig.consecutive_failures, 0) + 1
+                )
+            row = conn.execute(
+                update(WebhookConfig)
+                .where(WebhookConfig.id == target_id)
+                .values(**values)
+                .returning(WebhookConfig.consecutive_failures, WebhookConfig.enabled)
+            ).first()
+            if row is not None:
+                record.consecutive_failures = int(row.consecutive_failures or 0)
+                reason = disable_reason
+                if (
+                    not reason
+                    and final
+                    and failure_threshold
+                    and record.consecutive_failures >= failure_threshold
+                ):
+                    reason = f"{record.consecutive_failures} deliveries in a row failed"
+                if reason and row.enabled:
+                    conn.execute(update(WebhookConfig).where(WebhookConfig.id == target_id).values(enabled=0))
+                    _upsert_options(conn, target_id, {"disabled_reason": reason})
+                    record.disabled, record.disabled_reason = True, reason
+        if delivery_id is not None:
+            state: dict[str, Any] = {
+                "status": outcome,
+                "attempts": Delivery.attempts + 1,
+                "claimed_by": None,
+                "lease_until": None,
+                "last_error": _clip(error) if not success else "",
+            }
+            if outcome == "pending":
+                state["next_attempt_at"] = next_attempt_at if next_attempt_at is not None else time.time()
+            else:
+                state["finished_at"] = now_iso
+            condition = Delivery.id == delivery_id
+            if owner is not None:
+                condition = and_(condition, Delivery.claimed_by == owner)
+            conn.execute(update(Delivery).where(condition).values(**state))
+    return record
+
+
+def skip_delivery(delivery_id: str, owner: str | None, reason: str) -> None:
+    """Finish a delivery whose hook or webhook is gone or disabled, without running it."""
+    condition = Delivery.id == delivery_id
+    if owner is not None:
+        condition = and_(condition, Delivery.claimed_by == owner)
+    with get_engine().begin() as conn:
+        conn.execute(
+            update(Delivery)
+            .where(condition)
+            .values(
+                status="skipped",
+                claimed_by=None,
+                lease_until=None,
+                last_error=reason,
+                finished_at=utcnow_iso(),
+            )
+        )
+
+
+# ---- inspecting ------------------------------------------------------------------------
+
+
+def get_delivery(delivery_id: str) -> dict[str, Any] | None:
+    """One delivery row, or ``None``."""
+    with get_engine().connect() as conn:
+        row = conn.execute(select(*_COLUMNS).where(Delivery.id == delivery_id)).first()
+    return _row(row) if row is not None else None
+
+
+def get_deliveries(
+    status: str | None = None, kind: str | None = None, target_id: int | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Deliveries newest first, optionally filtered."""
+    query = select(*_COLUMNS)
+    if status is not None:
+        query = query.where(Delivery.status == status)
+    if kind is not None:
+        query = query.where(Delivery.kind == kind)
+    if target_id is not None:
+        query = query.where(Delivery.target_id == target_id)
+    query = query.order_by(Delivery.created_at.desc(), Delivery.id).limit(limit)
+    with get_engine().connect() as conn:
+        return [_row(r) for r in conn.execute(query)]
+
+
+def count_deliveries() -> dict[str, int]:
+    """How many deliveries there are per status."""
+    with get_engine().connect() as conn:
+        rows = conn.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
+    return {status: int(count) for status, count in rows}
+
+
+def purge_finished(older_than_seconds: float) -> int:
+    """Delete finished deliveries older than the given age; return how many (their log rows stay)."""
+    cutoff = time.time() - older_than_seconds
+    cutoff_iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(cutoff))
+    with get_engine().begin() as conn:
+        result = conn.execute(
+            delete(Delivery).where(Delivery.status.in_(FINISHED), Delivery.finished_at < cutoff_iso)
+        )
+        return int(result.rowcount or 0)

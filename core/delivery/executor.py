@@ -1,0 +1,301 @@
+"""Running one attempt of one delivery, and recording what happened.
+
+For a claimed ``deliveries`` row: load its hook or webhook (a deleted or disabled one is
+skipped), run the script or send the request, then in one transaction write the
+``hook_log`` row, the trigger statistics and the delivery's next state (delivered, failed,
+or pending again after the retry policy's wait). When a delivery is over, ``hook_executed``
+is emitted (except for deliveries of ``hook_executed`` itself, so hooks on it cannot loop);
+when a webhook gets disabled, ``webhook_disabled`` is emitted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from ..db import deliveries
+from ..settings import Settings
+from .retry_policy import RetryPolicy
+from .script_runner import ScriptRefusedError, build_environment, resolve_script, run_script
+from .webhook_sender import WebhookSender, build_envelope, redact
+
+logger = logging.getLogger(__name__)
+
+META_EVENT = "hook_executed"
+TEST_EVENT = "test"
+
+
+@dataclass
+class DeliveryResult:
+    """The outcome of one attempt, as ``test_hook``/``test_webhook`` return it."""
+
+    delivery_id: str
+    kind: str
+    target_id: int
+    target_name: str
+    event_name: str
+    attempt: int
+    success: bool
+    outcome: str
+    exit_code: int | None = None
+    status_code: int | None = None
+    duration_ms: float = 0.0
+    error: str = ""
+    stdout: str = ""
+    stderr: str = ""
+    next_attempt_at: float | None = None
+    log_id: int | None = None
+    webhook_disabled: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready record."""
+        return asdict(self)
+
+
+def _event_text(text: str) -> str:
+    # Event payloads refuse strings that look like absolute paths.
+    return f"error: {text}" if text[:1] in ("/", "~", "\\") else text
+
+
+class DeliveryExecutor:
+    """Runs delivery attempts with one settings object and one HTTP client."""
+
+    def __init__(self, settings: Settings, sender: WebhookSender) -> None:
+        self.settings = settings
+        self.sender = sender
+        self.retry = RetryPolicy(base=settings.webhook_retry_base, max_delay=settings.webhook_retry_max)
+
+    # -- queued deliveries ----------------------------------------------------------------
+
+    def run(self, row: dict[str, Any], owner: str | None) -> DeliveryResult | None:
+        """Run one attempt of a claimed delivery row; ``None`` when it was skipped."""
+        target = deliveries.load_target(row["kind"], row["target_id"])
+        if target is None or not target["enabled"]:
+            reason = f"{'hook' if row['kind'] == 'script' else 'webhook'} {row['target_id']} " + (
+                "was deleted" if target is None else "is disabled"
+            )
+            deliveries.skip_delivery(row["id"], owner, reason)
+            logger.info("delivery %s skipped: %s", row["id"], reason)
+            return None
+        payload = json.loads(row["payload"])
+        result = self.attempt(row, target, payload, queued=True)
+        final = result.outcome != "pending"
+        record = deliveries.record_attempt(
+            delivery_id=row["id"],
+            owner=owner,
+            kind=row["kind"],
+            target_id=row["target_id"],
+            event_name=row["event_name"],
+            success=result.success,
+            exit_code=result.exit_code,
+            status_code=result.status_code,
+            stdout=result.stdout,
+            stderr=result.stderr,
+            error=result.error,
+            duration_ms=result.duration_ms,
+            outcome=result.outcome,
+            next_attempt_at=result.next_attempt_at,
+            final=final,
+            disable_reason=self._gone_reason if result.status_code == 410 else "",
+            failure_threshold=self.settings.webhook_failure_threshold,
+        )
+        result.log_id = record.log_id
+        result.webhook_disabled = record.disabled
+        level = logging.INFO if result.success else logging.WARNING
+        logger.log(
+            level,
+            "%s %d (%s) for %s, attempt %d: %s%s",
+            row["kind"],
+            row["target_id"],
+            result.target_name,
+            row["event_name"],
+            result.attempt,
+            result.outcome,
+            f" ({result.error})" if result.error else "",
+        )
+        if final and row["event_name"] != META_EVENT:
+            self._emit_executed(result)
+        if record.disabled:
+            self._emit_disabled(
+                target, record.disabled_reason, record.consecutive_failures, result.status_code
+            )
+        return result
+
+    _gone_reason = "the receiver answered 410 Gone"
+
+    # -- one attempt ----------------------------------------------------------------------
+
+    def attempt(
+        self, row: dict[str, Any], target: dict[str, Any], payload: dict[str, Any], *, queued: bool
+    ) -> DeliveryResult:
+        """Run the script or send the request once; decide the delivery's next state."""
+        attempt = int(row.get("attempts") or 0) + 1
+        base = {
+            "delivery_id": row["id"],
+            "kind": row["kind"],
+            "target_id": int(target["id"]),
+            "target_name": target["name"],
+            "event_name": row["event_name"],
+            "attempt": attempt,
+        }
+        if row["kind"] == "script":
+            return self._attempt_script(base, row, target, payload)
+        return self._attempt_webhook(base, row, target, payload, queued=queued)
+
+    def _attempt_script(
+        self, base: dict[str, Any], row: dict[str, Any], target: dict[str, Any], payload: dict[str, Any]
+    ) -> DeliveryResult:
+        started = time.monotonic()
+        try:
+            script = resolve_script(target["script_path"], self.settings.effective_hooks_dir)
+        except ScriptRefusedError as exc:
+            return DeliveryResult(
+                **base,
+                success=False,
+                outcome="failed",
+                error=str(exc),
+                duration_ms=(time.monotonic() - started) * 1000,
+            )
+        payload_json = row["payload"]
+        env = build_environment(row["event_name"], row["event_id"], payload, payload_json)
+        ran = run_script(
+            script,
+            env=env,
+            stdin=payload_json.encode("utf-8"),
+            timeout=float(target.get("timeout_seconds") or 30),
+            output_limit=self.settings.hook_output_limit,
+        )
+        error = ran.error or ("" if ran.exit_code == 0 else f"exited with code {ran.exit_code}")
+        return DeliveryResult(
+            **base,
+            success=ran.success,
+            outcome="delivered" if ran.success else "failed",
+            exit_code=ran.exit_code,
+            duration_ms=ran.duration_ms,
+            error=error,
+            stdout=ran.stdout,
+            stderr=ran.stderr,
+        )
+
+    def _attempt_webhook(
+        self,
+        base: dict[str, Any],
+        row: dict[str, Any],
+        target: dict[str, Any],
+        payload: dict[str, Any],
+        *,
+        queued: bool,
+    ) -> DeliveryResult:
+        body = build_envelope(row["id"], row["event_name"], row["event_timestamp"], payload)
+        headers = target.get("headers") or {}
+        sent = self.sender.send(
+            url=target["url"],
+            body=body,
+            event_name=row["event_name"],
+            msg_id=row["id"],
+            secret=target.get("secret") or "",
+            method=target.get("method") or "POST",
+            headers=headers,
+            timeout=float(target.get("timeout_seconds") or 10),
+        )
+        error = redact(sent.error, [target.get("secret") or "", *headers.values()])
+        outcome = "delivered" if sent.success else "failed"
+        next_at = None
+        retries = int(target.get("retry_count") or 0)
+        if not sent.success and queued and sent.retryable and base["attempt"] <= retries:
+            outcome = "pending"
+            next_at = time.time() + self.retry.delay(base["attempt"], sent.retry_after)
+        return DeliveryResult(
+            **base,
+            success=sent.success,
+            outcome=outcome,
+            status_code=sent.status_code,
+            duration_ms=sent.duration_ms,
+            error=error,
+            next_attempt_at=next_at,
+        )
+
+    # -- test fire ------------------------------------------------------------------------
+
+    def run_test(self, kind: str, target: dict[str, Any], payload: dict[str, Any]) -> DeliveryResult:
+        """One attempt now with ``payload`` as event ``test``; logged, no statistics, no retry."""
+        row = {
+            "id": deliveries.new_delivery_id(),
+            "kind": kind,
+            "target_id": int(target["id"]),
+            "event_name": TEST_EVENT,
+            "event_id": uuid.uuid4().hex,
+            "event_timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "payload": json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+            "attempts": 0,
+        }
+        result = self.attempt(row, target, payload, queued=False)
+        record = deliveries.record_attempt(
+            delivery_id=None,
+            owner=None,
+            kind=kind,
+            target_id=int(target["id"]),
+            event_name=TEST_EVENT,
+            success=result.success,
+            exit_code=result.exit_code,
+            status_code=result.status_code,
+            stdout=result.stdout,
+            stderr=result.stderr,
+            error=result.error,
+            duration_ms=result.duration_ms,
+            outcome=result.outcome,
+            update_stats=False,
+        )
+        result.log_id = record.log_id
+        return result
+
+    # -- operational events ---------------------------------------------------------------
+
+    def _emit_executed(self, result: DeliveryResult) -> None:
+        from ..events import emit_event
+
+        try:
+            emit_event(
+                META_EVENT,
+                {
+                    "hook_id": result.target_id if result.kind == "script" else None,
+                    "webhook_id": result.target_id if result.kind == "webhook" else None,
+                    "hook_type": result.kind,
+                    "hook_name": _event_text(result.target_name),
+                    "event_name": result.event_name,
+                    "delivery_id": result.delivery_id,
+                    "attempt": result.attempt,
+                    "success": result.success,
+                    "exit_code": result.exit_code,
+                    "status_code": result.status_code,
+                    "duration_ms": round(result.duration_ms, 3),
+                    "error": _event_text(result.error) or None,
+                },
+            )
+        except Exception:  # noqa: BLE001 - the delivery is recorded; an event problem must not undo it
+            logger.exception("could not emit %s for delivery %s", META_EVENT, result.delivery_id)
+
+    def _emit_disabled(
+        self, target: dict[str, Any], reason: str, failures: int, status_code: int | None
+    ) -> None:
+        from ..events import emit_event
+
+        logger.warning("webhook %d (%s) disabled: %s", target["id"], target["name"], reason)
+        try:
+            emit_event(
+                "webhook_disabled",
+                {
+                    "webhook_id": int(target["id"]),
+                    "name": _event_text(target["name"]),
+                    "reason": reason,
+                    "consecutive_failures": failures,
+                    "status_code": status_code,
+                },
+            )
+        except Exception:  # noqa: BLE001 - see _emit_executed
+            logger.exception("could not emit webhook_disabled for webhook %s", target["id"])

@@ -1,0 +1,60 @@
+"""Putting an event's deliveries on the durable queue, and waking the worker pools.
+
+``enqueue_event`` is what the script-hook and webhook plugins call from ``on_event``: it
+writes one ``deliveries`` row per subscribed hook or webhook in one transaction and
+returns at once; running them is the worker pool's job. Pools in this process are woken
+immediately; pools in other processes find the rows within their poll interval.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+_wakers: list[Callable[[], None]] = []
+_wakers_lock = threading.Lock()
+
+
+def add_waker(callback: Callable[[], None]) -> None:
+    """Call ``callback`` whenever deliveries are queued in this process."""
+    with _wakers_lock:
+        _wakers.append(callback)
+
+
+def remove_waker(callback: Callable[[], None]) -> None:
+    """Stop calling ``callback``."""
+    with _wakers_lock:
+        if callback in _wakers:
+            _wakers.remove(callback)
+
+
+def wake_pools() -> None:
+    """Tell the pools of this process there is new work."""
+    for callback in list(_wakers):
+        callback()
+
+
+def enqueue_event(
+    kind: str,
+    target_ids: Sequence[int],
+    event_name: str,
+    event_id: str,
+    timestamp: str,
+    payload: dict[str, Any],
+) -> list[str]:
+    """Queue a delivery of the event to each of ``target_ids`` (of ``kind``); return the ids."""
+    from ..db.deliveries import enqueue_deliveries
+
+    if not target_ids:
+        return []
+    payload_json = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    ids = enqueue_deliveries(
+        [(kind, target_id) for target_id in target_ids], event_name, event_id, timestamp, payload_json
+    )
+    wake_pools()
+    return ids

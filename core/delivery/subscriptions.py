@@ -1,0 +1,140 @@
+"""Who is subscribed to an event: the enabled hooks and webhooks, cached per event name.
+
+``emit_event`` asks for every event, so the answer is cached: an event nobody subscribed
+to costs a dict lookup, not a query. The cache is dropped whenever a statement that adds,
+deletes, enables, disables or re-targets a hook or webhook is committed in this process
+(watched on every SQLAlchemy engine), when the current database changes, and after
+``SUBLARR_SUBSCRIPTION_CACHE_TTL`` seconds (for writes made by other processes).
+
+Before the database has been opened in this process, a missing embedded SQLite file means
+no subscriptions (nothing was ever configured); otherwise the database is opened.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+logger = logging.getLogger(__name__)
+
+_EMPTY: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
+_DIRTY_KEY = "sublarr_subscriptions_dirty"
+
+
+class SubscriptionCache:
+    """Per-event ``(hook_ids, webhook_ids)``, invalidated by generation and TTL."""
+
+    def __init__(self, ttl: float | None = None) -> None:
+        self._entries: dict[str, tuple[int, Any, float, tuple[tuple[int, ...], tuple[int, ...]]]] = {}
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self.generation = 0
+        self.queries = 0
+
+    def invalidate(self) -> None:
+        """Forget every cached answer."""
+        with self._lock:
+            self.generation += 1
+            self._entries.clear()
+
+    def _ttl_seconds(self) -> float:
+        if self._ttl is None:
+            from ..settings import load_settings
+
+            self._ttl = load_settings().subscription_cache_ttl
+        return self._ttl
+
+    def lookup(self, event_name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """``(hook_ids, webhook_ids)`` subscribed to ``event_name`` (enabled only)."""
+        from ..db import engine as db_engine
+
+        engine = db_engine._engine  # the current engine, or None before init_db
+        entry = self._entries.get(event_name)
+        if (
+            entry is not None
+            and entry[0] == self.generation
+            and entry[1] is engine
+            and entry[2] > time.monotonic()
+        ):
+            return entry[3]
+        generation = self.generation
+        answer = self._query(event_name, engine)
+        with self._lock:
+            if generation == self.generation:
+                self._entries[event_name] = (
+                    generation,
+                    db_engine._engine,
+                    time.monotonic() + self._ttl_seconds(),
+                    answer,
+                )
+        return answer
+
+    def _query(self, event_name: str, engine: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        if engine is None and not _database_exists():
+            return _EMPTY
+        from ..db.deliveries import subscribers
+
+        self.queries += 1
+        hooks, webhooks = subscribers(event_name)
+        return tuple(hooks), tuple(webhooks)
+
+
+def _database_exists() -> bool:
+    """Whether the configured database may hold subscriptions (embedded file present, or a server URL)."""
+    from ..db.engine import resolve_database_url
+
+    url = resolve_database_url(create_dir=False)
+    if url.get_backend_name() != "sqlite":
+        return True
+    database = url.database or ""
+    return database not in ("", ":memory:") and Path(database).expanduser().exists()
+
+
+cache = SubscriptionCache()
+
+
+def lookup(event_name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """``(hook_ids, webhook_ids)`` subscribed to ``event_name``, from the process cache."""
+    return cache.lookup(event_name)
+
+
+def invalidate() -> None:
+    """Drop the process cache (called automatically on writes to the hook/webhook tables)."""
+    cache.invalidate()
+
+
+def touches_subscriptions(statement: str) -> bool:
+    """Whether a SQL statement may change who is subscribed to what."""
+    if "hook_configs" not in statement:  # also matches webhook_configs
+        return False
+    head = statement.lstrip()[:6].upper()
+    if head == "SELECT":
+        return False
+    if head == "UPDATE":
+        assignments = statement.split(" SET ", 1)[-1].split(" WHERE ", 1)[0]
+        return "enabled" in assignments or "event_name" in assignments
+    return True
+
+
+@event.listens_for(Engine, "after_cursor_execute")
+def _after_execute(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+    if touches_subscriptions(statement):
+        conn.info[_DIRTY_KEY] = True
+        cache.invalidate()
+
+
+@event.listens_for(Engine, "commit")
+def _after_commit(conn: Any) -> None:
+    if conn.info.pop(_DIRTY_KEY, False):
+        cache.invalidate()
+
+
+@event.listens_for(Engine, "rollback")
+def _after_rollback(conn: Any) -> None:
+    if conn.info.pop(_DIRTY_KEY, False):
+        cache.invalidate()

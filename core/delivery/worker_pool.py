@@ -1,0 +1,262 @@
+"""The worker pool: threads that run queued hook and webhook deliveries.
+
+One dispatcher thread claims due rows from the ``deliveries`` table into a bounded
+in-memory queue (at most twice the number of workers, so a flood of events waits in the
+table, not in RAM); ``SUBLARR_DELIVERY_WORKERS`` worker threads (default 4) run them.
+The dispatcher wakes at once when this process queues work, when a retry falls due, and
+every ``SUBLARR_DELIVERY_POLL_INTERVAL`` seconds for work queued by other processes.
+
+Claims are leases: the dispatcher renews them while work runs; rows of a pool that died
+become pending again when their lease runs out (``SUBLARR_DELIVERY_LEASE``), or at once
+when a pool starts on the same host and the dead pool's process is gone.
+
+Nothing here is global except the *current pool* the server and CLI use::
+
+    pool = start_pool()          # WorkerPool(load_settings()), made current, started
+    ...
+    stop_pool(timeout=10)        # waits for running deliveries, releases unstarted ones
+
+A pool can also be made and driven explicitly: ``WorkerPool(settings).start()`` /
+``.stop(timeout)``; ``set_current_pool(pool)`` makes it the one ``test_hook`` uses.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue as queue_module
+import threading
+import time
+from typing import Any
+
+from ..db import deliveries
+from ..settings import Settings, load_settings
+from . import queue
+from .executor import DeliveryExecutor
+from .url_policy import UrlPolicy
+from .webhook_sender import WebhookSender
+
+logger = logging.getLogger(__name__)
+
+PURGE_AFTER_SECONDS = 7 * 24 * 3600
+_STOP = None
+
+
+class WorkerPool:
+    """A dispatcher and a bounded set of worker threads over the durable delivery queue."""
+
+    def __init__(self, settings: Settings | None = None, *, workers: int | None = None) -> None:
+        self.settings = settings if settings is not None else load_settings()
+        self.size = int(workers or self.settings.delivery_workers)
+        self.capacity = 2 * self.size
+        self.owner = deliveries.pool_owner_id()
+        self.sender = WebhookSender(
+            UrlPolicy.from_strings(self.settings.webhook_deny_networks), max_connections=self.capacity
+        )
+        self.executor = DeliveryExecutor(self.settings, self.sender)
+        self._queue: queue_module.Queue[dict[str, Any] | None] = queue_module.Queue(maxsize=self.capacity)
+        self._cond = threading.Condition()
+        self._wake = False
+        self._claimed: set[str] = set()
+        self._running: set[str] = set()
+        self._stopping = threading.Event()
+        self._dispatcher: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
+        self.started = False
+        self.completed = 0
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> WorkerPool:
+        """Recover deliveries of dead pools, then start the threads; return self."""
+        if self.started:
+            return self
+        deliveries.release_dead_owners()
+        deliveries.release_expired()
+        self.started = True
+        queue.add_waker(self.wake)
+        self._dispatcher = threading.Thread(
+            target=self._dispatch_loop, name="sublarr-dispatcher", daemon=True
+        )
+        self._dispatcher.start()
+        for n in range(self.size):
+            thread = threading.Thread(target=self._work_loop, name=f"sublarr-worker-{n}", daemon=True)
+            thread.start()
+            self._workers.append(thread)
+        logger.info("delivery pool %s started with %d workers", self.owner, self.size)
+        return self
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop claiming, release unstarted work, wait up to ``timeout`` s for running work.
+
+        ``timeout`` defaults to ``SUBLARR_DELIVERY_SHUTDOWN_TIMEOUT``. Returns ``True`` when
+        every worker finished in time; work still running is recovered later through its
+        lease like a crash.
+        """
+        if not self.started:
+            return True
+        timeout = self.settings.delivery_shutdown_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        queue.remove_waker(self.wake)
+        self._stopping.set()
+        self.wake()
+        if self._dispatcher is not None:
+            self._dispatcher.join(max(0.0, deadline - time.monotonic()))
+        unstarted: list[str] = []
+        while True:
+            try:
+                row = self._queue.get_nowait()
+            except queue_module.Empty:
+                break
+            if row is not None:
+                unstarted.append(row["id"])
+        try:
+            released = deliveries.release_owner(self.owner, unstarted)
+        except Exception:  # noqa: BLE001 - the database may be gone; leases recover the rows
+            logger.exception("could not release unstarted deliveries")
+            released = 0
+        for _ in self._workers:
+            self._queue.put(_STOP)
+        for thread in self._workers:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        alive = [t for t in self._workers if t.is_alive()]
+        if alive:
+            logger.warning(
+                "delivery pool %s stopped with %d delivery(ies) still running; they are retried "
+                "after their lease runs out",
+                self.owner,
+                len(self._running),
+            )
+        else:
+            self.sender.close()
+        self.started = False
+        logger.info("delivery pool %s stopped (%d unstarted released)", self.owner, released)
+        return not alive
+
+    def __enter__(self) -> WorkerPool:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def wake(self) -> None:
+        """Look at the queue table now."""
+        with self._cond:
+            self._wake = True
+            self._cond.notify_all()
+
+    @property
+    def busy(self) -> int:
+        """Deliveries claimed by this pool (queued in memory or running)."""
+        with self._cond:
+            return len(self._claimed)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until nothing is due or claimed (tests, benchmarks); ``True`` if it happened."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._cond:
+                claimed = len(self._claimed)
+            if not claimed:
+                due = deliveries.next_due_at()
+                if due is None or due > time.time():
+                    with self._cond:
+                        if not self._claimed:
+                            return True
+            time.sleep(0.01)
+        return False
+
+    # -- threads --------------------------------------------------------------------------
+
+    def _maintain(self) -> None:
+        deliveries.renew_leases(self.owner, self.settings.delivery_lease)
+        deliveries.release_expired()
+        deliveries.release_dead_owners()
+        deliveries.purge_finished(PURGE_AFTER_SECONDS)
+
+    def _dispatch_loop(self) -> None:
+        lease = self.settings.delivery_lease
+        maintain_every = max(0.05, lease / 3)
+        last_maintenance = time.monotonic()
+        poll = self.settings.delivery_poll_interval
+        while not self._stopping.is_set():
+            try:
+                if time.monotonic() - last_maintenance >= maintain_every:
+                    self._maintain()
+                    last_maintenance = time.monotonic()
+                with self._cond:
+                    free = self.capacity - len(self._claimed)
+                    self._wake = False
+                rows = deliveries.claim_deliveries(self.owner, free, lease) if free > 0 else []
+                for row in rows:
+                    with self._cond:
+                        self._claimed.add(row["id"])
+                    self._queue.put(row)
+                if rows and len(rows) < free:
+                    continue  # maybe more became due meanwhile; claim again
+                if rows:
+                    wait = poll  # full: a finishing worker wakes us
+                else:
+                    due = deliveries.next_due_at() if free > 0 else None
+                    wait = poll if due is None else min(poll, max(0.0, due - time.time()))
+            except Exception:  # noqa: BLE001 - keep dispatching whatever one query did
+                logger.exception("delivery dispatcher error; retrying")
+                wait = poll
+            with self._cond:
+                if not self._wake and not self._stopping.is_set() and wait > 0:
+                    self._cond.wait(min(wait, maintain_every))
+
+    def _work_loop(self) -> None:
+        while True:
+            row = self._queue.get()
+            if row is _STOP:
+                return
+            with self._cond:
+                self._running.add(row["id"])
+            try:
+                self.executor.run(row, self.owner)
+            except Exception:  # noqa: BLE001 - one broken delivery must not kill the worker
+                logger.exception("delivery %s failed unexpectedly; it is retried later", row["id"])
+                try:
+                    deliveries.release_owner(self.owner, [row["id"]])
+                except Exception:  # noqa: BLE001
+                    logger.exception("could not release delivery %s", row["id"])
+            finally:
+                with self._cond:
+                    self._running.discard(row["id"])
+                    self._claimed.discard(row["id"])
+                    self.completed += 1
+                    self._wake = True
+                    self._cond.notify_all()
+
+
+# -- the current pool ----------------------------------------------------------------------
+
+_current: WorkerPool | None = None
+_current_lock = threading.Lock()
+
+
+def get_current_pool() -> WorkerPool | None:
+    """The pool the server, CLI and ``test_hook`` use, or ``None``."""
+    return _current
+
+
+def set_current_pool(pool: WorkerPool | None) -> WorkerPool | None:
+    """Make ``pool`` current; return the previous one (not stopped)."""
+    global _current
+    with _current_lock:
+        previous, _current = _current, pool
+    return previous
+
+
+def start_pool(settings: Settings | None = None, *, workers: int | None = None) -> WorkerPool:
+    """Create, make current and start a pool (stopping a current one first)."""
+    stop_pool()
+    pool = WorkerPool(settings, workers=workers)
+    set_current_pool(pool)
+    return pool.start()
+
+
+def stop_pool(timeout: float | None = None) -> bool:
+    """Stop the current pool, if any, and forget it; ``True`` if it finished in time."""
+    pool = set_current_pool(None)
+    return pool.stop(timeout) if pool is not None else True

@@ -1,0 +1,27 @@
+"""Built-in plugin: signed outgoing webhooks.
+
+On every event, each enabled webhook subscribed to it (by name, or ``*`` for every event
+but ``hook_executed``) gets a delivery queued in the durable ``deliveries`` table; the
+worker pool (``sublarr.core.delivery.worker_pool``) sends it, signed the Standard Webhooks
+way, with retries. ``emit_event`` never waits for a request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sublarr.core import hookimpl
+from sublarr.core.delivery import queue, subscriptions
+
+
+class WebhooksPlugin:
+    """Queues one webhook delivery per subscribed webhook."""
+
+    @hookimpl
+    def on_event(self, event_name: str, payload: dict[str, Any], event_id: str, timestamp: str) -> None:
+        webhook_ids = subscriptions.lookup(event_name)[1]
+        if webhook_ids:
+            queue.enqueue_event("webhook", webhook_ids, event_name, event_id, timestamp, payload)
+
+
+webhooks = WebhooksPlugin()
