@@ -27,6 +27,8 @@ from .plugin_manager import (
     reset_plugin_manager,
     set_plugin_manager,
 )
+from .scoring import compute_score, explain_score, invalidate_scoring_cache, score_many
+from .scoring_models import SubtitleResult, VideoQuery
 
 try:
     from importlib.metadata import PackageNotFoundError, version
@@ -42,19 +44,25 @@ __all__ = [
     "InvalidPayloadError",
     "NotFoundError",
     "PluginLoadError",
+    "SubtitleResult",
     "Sublarr",
     "SublarrError",
     "SublarrPluginManager",
     "UnknownEventError",
+    "VideoQuery",
     "ValidationError",
     "__version__",
+    "compute_score",
     "emit_event",
+    "explain_score",
     "get_plugin_manager",
     "hookimpl",
     "hookspec",
     "init_event_system",
+    "invalidate_scoring_cache",
     "load_plugins",
     "reset_plugin_manager",
+    "score_many",
     "set_plugin_manager",
     "sublarr_signals",
 ]

@@ -68,7 +68,9 @@ def scoring_weights(score_type: str) -> dict[str, int] | None:
 def score_modifier(result: Any, query: Any) -> int | None:
     """Adjust the score of one subtitle search result.
 
-    Called by ``compute_score`` for every result, after the weighted sum is made.
+    Called by ``compute_score`` / ``score_many`` for every result, after the weighted sum
+    is made. (A plugin whose modifier depends only on the provider can instead expose
+    ``provider_modifier_table()``; see PLUGINS.md.)
 
     ``result`` is the ``SubtitleResult`` being scored (``provider_name``, ``matches``,
     ``format``...), ``query`` the ``VideoQuery`` it answers. Return an ``int`` to add to
