@@ -151,6 +151,18 @@ def test_concurrent_upgrades_of_one_new_file_do_not_collide(tmp_path):
     assert current_revision(url) == head_revision()
 
 
+def test_processes_upgrading_one_new_file_wait_for_each_other(tmp_path):
+    """Several web workers starting at once: one migrates, the others then find nothing to do."""
+    url = f"sqlite:///{tmp_path / 'workers.db'}"
+    code = "import sys; from sublarr.core.db import upgrade_db; print(upgrade_db(sys.argv[1]))"
+    command = [sys.executable, "-c", code, url]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    procs = [subprocess.Popen(command, **pipes) for _ in range(3)]
+    outputs = [proc.communicate(timeout=120) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * 3, [err for _, err in outputs]
+    assert {out.strip() for out, _ in outputs} == {head_revision()}
+
+
 def test_in_memory_sqlite_works_for_a_single_thread():
     engine = init_db("sqlite://")
     with session_scope() as session:

@@ -127,3 +127,20 @@ def test_crud_round_trip_on_postgresql(postgres_url, event_recorder):
     with pytest.raises(NotFoundError):
         h.delete_hook_config(hook["id"])
     assert get_engine() is engine
+
+
+def test_concurrent_upgrades_from_several_processes_wait_for_each_other(postgres_url):
+    """Several web workers starting at once: one migrates, the others then find nothing to do."""
+    import subprocess
+    import sys
+
+    from sublarr.core.db import current_revision, head_revision
+
+    code = "import sys; from sublarr.core.db import upgrade_db; print(upgrade_db(sys.argv[1]))"
+    command = [sys.executable, "-c", code, postgres_url]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    procs = [subprocess.Popen(command, **pipes) for _ in range(3)]
+    outputs = [proc.communicate(timeout=120) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * 3, [err for _, err in outputs]
+    assert {out.strip() for out, _ in outputs} == {head_revision()}
+    assert current_revision(postgres_url) == head_revision()

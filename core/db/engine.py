@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 DB_FILENAME = "sublarr.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_PG_MIGRATION_LOCK_KEY = 0x5B1A4D16  # any constant; identifies sublarr's migration lock
 
 _lock = threading.RLock()
 _migration_lock = threading.Lock()
@@ -113,10 +114,13 @@ def _run_upgrade(engine: Engine) -> str:
     config = _alembic_config(engine.url)
     # Alembic's `context`/`op` proxies are process globals: one migration at a time.
     with _migration_lock, engine.connect() as connection:
+        # Take a lock first: the whole migration is one transaction, and a second process
+        # migrating the same database (several web workers starting) waits, then finds
+        # nothing to do.
         if engine.dialect.name == "sqlite":
-            # Take the write lock first: the whole migration is one transaction, and a
-            # second process migrating the same file waits, then finds nothing to do.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+        elif engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
         revision = MigrationContext.configure(connection).get_current_revision()
