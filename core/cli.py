@@ -14,6 +14,7 @@ from .errors import SublarrError
 from .event_catalog import describe_catalog
 from .events import emit_event
 from .plugin_manager import get_plugin_manager
+from .server_cli import config_group, serve_command
 
 
 def _table(rows: list[list[str]], headers: list[str]) -> str:
@@ -115,6 +116,9 @@ def emit_command(name: str, pairs: tuple[str, ...], data_json: str | None) -> No
 
 # Storage: `sublarr db upgrade`, `sublarr db current`.
 cli.add_command(db_group)
+# The server: `sublarr serve`, `sublarr config show`.
+cli.add_command(serve_command)
+cli.add_command(config_group)
 
 
 def build_cli() -> click.Group:

@@ -13,11 +13,19 @@ using the same ``SUBLARR_*`` names.
 | ``SUBLARR_DATABASE_URL`` | any SQLAlchemy URL; overrides the embedded SQLite file | unset |
 | ``SUBLARR_SCORING_CACHE_TTL`` | seconds the scorer keeps weights and modifiers | ``60`` |
 | ``SUBLARR_HOOKS_DIR`` | the only directory script hooks may live in | ``<data dir>/hooks`` |
+| ``SUBLARR_HOST`` | address ``sublarr serve`` listens on | ``127.0.0.1`` |
+| ``SUBLARR_PORT`` | port ``sublarr serve`` listens on (REST API and Socket.IO) | ``8767`` |
+| ``SUBLARR_API_KEY`` | the API key; unset: generated on first start into ``<data dir>/api_key`` | unset |
+| ``SUBLARR_SERVER_THREADS`` | request threads of the server (WebSocket clients hold one each) | ``32`` |
+| ``SUBLARR_CONFIG_FILE`` | a TOML file with any of these keys (``port = 8767``) | unset |
+
+Precedence, lowest first: defaults, the config file, the environment, ``overrides``.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +71,58 @@ def _positive_float(key: str, value: Any) -> float:
     return number
 
 
+def _port(key: str, value: Any) -> int:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise SettingsError(f"{key}: expected a TCP port number, got {value!r}") from None
+    if not 0 <= number <= 65535:
+        raise SettingsError(f"{key}: expected a TCP port 0..65535, got {number}")
+    return number
+
+
+def _threads(key: str, value: Any) -> int:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise SettingsError(f"{key}: expected a number of threads, got {value!r}") from None
+    if not 1 <= number <= 1000:
+        raise SettingsError(f"{key}: expected 1..1000 threads, got {number}")
+    return number
+
+
+def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The ``SUBLARR_*`` settings in TOML file ``path``; keys may omit the prefix (``port``).
+
+    Raises ``SettingsError`` for a missing or unreadable file, bad TOML, a table or an
+    unknown key.
+    """
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+
+    path = Path(path).expanduser()
+    try:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError:
+        raise SettingsError(f"config file {str(path)!r} does not exist") from None
+    except OSError as exc:
+        raise SettingsError(f"config file {str(path)!r} cannot be read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        key = name.upper() if name.upper().startswith("SUBLARR_") else "SUBLARR_" + name.upper()
+        if key not in KNOWN_KEYS or key == "SUBLARR_CONFIG_FILE":
+            raise SettingsError(f"config file {str(path)!r}: unknown setting {name!r}")
+        if isinstance(value, dict):
+            raise SettingsError(f"config file {str(path)!r}: {name!r} must be a value, not a table")
+        values[key] = value
+    return values
+
+
 def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/sublarr`` or ``~/.local/share/sublarr``."""
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
@@ -80,6 +140,11 @@ class Settings:
     database_url: str | None = None
     scoring_cache_ttl: float = 60.0
     hooks_dir: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8767
+    api_key: str | None = field(default=None, repr=False)
+    server_threads: int = 32
+    config_file: Path | None = None
 
     @property
     def effective_hooks_dir(self) -> Path:
@@ -96,15 +161,40 @@ class Settings:
             "SUBLARR_DATABASE_URL": self.database_url,
             "SUBLARR_SCORING_CACHE_TTL": self.scoring_cache_ttl,
             "SUBLARR_HOOKS_DIR": str(self.effective_hooks_dir),
+            "SUBLARR_HOST": self.host,
+            "SUBLARR_PORT": self.port,
+            "SUBLARR_API_KEY": self.api_key,
+            "SUBLARR_SERVER_THREADS": self.server_threads,
+            "SUBLARR_CONFIG_FILE": None if self.config_file is None else str(self.config_file),
         }
 
 
+KNOWN_KEYS: frozenset[str] = frozenset(Settings().as_dict())
+SECRET_KEYS: frozenset[str] = frozenset({"SUBLARR_API_KEY"})
+
+
 def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
-    """Read ``SUBLARR_*`` from the environment, then from ``overrides``; raise ``SettingsError``."""
-    source: dict[str, Any] = {k: v for k, v in os.environ.items() if k.startswith("SUBLARR_")}
-    if overrides:
-        source.update({k: v for k, v in overrides.items() if k.startswith("SUBLARR_")})
+    """Read ``SUBLARR_*`` from the config file, the environment, then ``overrides``.
+
+    Raises ``SettingsError`` for a value that cannot be used.
+    """
+    env = {k: v for k, v in os.environ.items() if k.startswith("SUBLARR_")}
+    given = {k: v for k, v in (overrides or {}).items() if k.startswith("SUBLARR_")}
+    config_file = given.get("SUBLARR_CONFIG_FILE") or env.get("SUBLARR_CONFIG_FILE")
+    source: dict[str, Any] = read_config_file(config_file) if config_file else {}
+    source.update(env)
+    source.update(given)
     kwargs: dict[str, Any] = {}
+    if config_file:
+        kwargs["config_file"] = Path(str(config_file)).expanduser()
+    if source.get("SUBLARR_HOST"):
+        kwargs["host"] = str(source["SUBLARR_HOST"]).strip()
+    if source.get("SUBLARR_PORT") not in (None, ""):
+        kwargs["port"] = _port("SUBLARR_PORT", source["SUBLARR_PORT"])
+    if source.get("SUBLARR_API_KEY"):
+        kwargs["api_key"] = str(source["SUBLARR_API_KEY"])
+    if source.get("SUBLARR_SERVER_THREADS") not in (None, ""):
+        kwargs["server_threads"] = _threads("SUBLARR_SERVER_THREADS", source["SUBLARR_SERVER_THREADS"])
     if "SUBLARR_LOAD_PLUGINS" in source and source["SUBLARR_LOAD_PLUGINS"] is not None:
         kwargs["load_plugins"] = _names(source["SUBLARR_LOAD_PLUGINS"])
     if source.get("SUBLARR_DISABLE_PLUGINS"):

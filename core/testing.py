@@ -11,7 +11,8 @@ Installed with sublarr, so any test suite gets them:
   test (``SUBLARR_DATABASE_URL`` points at it); yields its URL, disposed afterwards.
 * ``sublarr_app`` - a Flask app with Socket.IO and the sublarr extension bound, on a
   temporary database.
-* ``socketio_client`` - a Flask-SocketIO test client connected to ``sublarr_app``.
+* ``api_key`` / ``api_client`` - the app's API key; a Flask test client sending it.
+* ``socketio_client`` - a Flask-SocketIO test client connected to ``sublarr_app`` (with the key).
 """
 
 from __future__ import annotations
@@ -173,9 +174,23 @@ def sublarr_app(plugin_manager: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPa
 
 
 @pytest.fixture
-def socketio_client(sublarr_app: Any) -> Iterator[Any]:
-    """A Flask-SocketIO test client connected to ``sublarr_app``."""
-    client = sublarr_app.extensions["socketio"].test_client(sublarr_app)
+def api_key(sublarr_app: Any) -> str:
+    """The API key of ``sublarr_app``."""
+    return sublarr_app.extensions["sublarr.api_key"].value
+
+
+@pytest.fixture
+def api_client(sublarr_app: Any, api_key: str) -> Any:
+    """A Flask test client of ``sublarr_app`` that sends the API key with every request."""
+    client = sublarr_app.test_client()
+    client.environ_base["HTTP_X_API_KEY"] = api_key
+    return client
+
+
+@pytest.fixture
+def socketio_client(sublarr_app: Any, api_key: str) -> Iterator[Any]:
+    """A Flask-SocketIO test client connected to ``sublarr_app`` with the API key."""
+    client = sublarr_app.extensions["socketio"].test_client(sublarr_app, auth={"apikey": api_key})
     yield client
     if client.is_connected():
         client.disconnect()

@@ -79,7 +79,7 @@ def live_server(sublarr_app):
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
-def test_real_client_against_a_real_server(live_server, transport):
+def test_real_client_against_a_real_server(live_server, api_key, transport):
     client = python_socketio.Client(reconnection=False)
     got = threading.Event()
     received = {}
@@ -89,7 +89,7 @@ def test_real_client_against_a_real_server(live_server, transport):
         received.update(data)
         got.set()
 
-    client.connect(live_server, transports=[transport], wait_timeout=10)
+    client.connect(live_server, transports=[transport], wait_timeout=10, headers={"X-Api-Key": api_key})
     try:
         emit_event("provider_search_complete", {"title": "Dark", "result_count": 12})
         assert got.wait(10), "no Socket.IO message arrived"

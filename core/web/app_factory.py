@@ -1,26 +1,127 @@
-"""``create_app``: a Flask app with Socket.IO and the sublarr extension bound."""
+"""``create_app``: the sublarr server as a Flask (APIFlask) app with Socket.IO and the REST API.
+
+What it wires, in order: the settings (``SUBLARR_*`` from the config file, environment and
+``config``), the embedded database (created and migrated), the API key, Socket.IO with
+key-checked connects, the sublarr extension (plugins see the app), one blueprint per
+resource under ``/api/v1``, the error format and the OpenAPI document at
+``/api/v1/openapi.json``. Background workers (webhook deliveries) are started by the
+server, not here; see ``sublarr.core.web.server``.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
-from flask_socketio import SocketIO
+from apiflask import APIFlask
+from flask_socketio import ConnectionRefusedError, SocketIO
+from sqlalchemy.engine import URL
 
+from .. import __version__
+from ..db.engine import DB_FILENAME, init_db
 from ..flask_extension import Sublarr
+from ..settings import Settings, load_settings
+from .api_auth import ApiKey, ApiKeyMiddleware, key_from_socketio_auth, key_matches, load_or_create_api_key
+from .api_errors import register_error_handlers
+from .arr_webhooks import arr_webhooks
+from .events_api import events_api
+from .health_api import health_api
+from .hooks_api import hooks_api
+from .openapi import SECURITY_SCHEMES, finish_spec
+from .plugins_api import plugins_api
+from .schemas import ErrorSchema
+from .scoring_api import scoring_api
+from .webhooks_api import webhooks_api
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+SPEC_PATH = f"{API_PREFIX}/openapi.json"
+SETTINGS_KEY = "sublarr.settings"
+API_KEY_KEY = "sublarr.api_key"
+MAX_BODY_BYTES = 1024 * 1024
+
+DESCRIPTION = """The REST API of sublarr: events, script hooks, outgoing webhooks, custom
+scoring, plugins and incoming Sonarr/Radarr webhooks.
+
+Every route but `/api/v1/health` needs the API key, in the `X-Api-Key` header or the `apikey`
+query parameter. Errors are `{"error": <code>, "detail": <reason>}`. Events also reach
+Socket.IO clients connected to the same port (with the key) under their own names."""
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the sublarr Flask app; ``config`` entries (``SUBLARR_*`` keys) override defaults.
+def database_url(settings: Settings) -> str | URL:
+    """The database the server uses: ``SUBLARR_DATABASE_URL`` or ``<data dir>/sublarr.db``."""
+    if settings.database_url:
+        return settings.database_url
+    return URL.create("sqlite", database=str(settings.data_dir / DB_FILENAME))
+
+
+def app_settings(app: Any) -> Settings:
+    """The settings ``app`` was built with."""
+    return app.extensions[SETTINGS_KEY]
+
+
+def app_api_key(app: Any) -> ApiKey:
+    """The API key of ``app``."""
+    return app.extensions[API_KEY_KEY]
+
+
+def _socketio_connect_guard(socketio: SocketIO, key: ApiKey) -> None:
+    from flask import request
+
+    @socketio.on("connect")
+    def _connect(auth: Any = None) -> None:
+        if not key_matches(key.value, key_from_socketio_auth(auth, request.environ)):
+            logger.info("refused a Socket.IO connection without a valid API key")
+            raise ConnectionRefusedError("unauthorized")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
+    """Build the sublarr app; ``config`` entries (``SUBLARR_*`` keys, Flask keys) win over the rest.
 
     The SocketIO server is ``app.extensions["socketio"]``, the extension
-    ``app.extensions["sublarr"]``.
+    ``app.extensions["sublarr"]``. The database is opened and migrated here.
     """
-    app = Flask("sublarr", root_path=str(Path(__file__).resolve().parent))
+    app = APIFlask(
+        "sublarr",
+        title="sublarr",
+        version=__version__,
+        spec_path=SPEC_PATH,
+        docs_path=None,
+        root_path=str(Path(__file__).resolve().parent),
+    )
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        DESCRIPTION=DESCRIPTION,
+        SECURITY_SCHEMES=SECURITY_SCHEMES,
+        HTTP_ERROR_SCHEMA=ErrorSchema,
+        VALIDATION_ERROR_SCHEMA=ErrorSchema,
+        VALIDATION_ERROR_DESCRIPTION="The body or query breaks its schema",
+        AUTO_OPERATION_ID=True,
+    )
     if config:
         app.config.update(config)
+    settings = load_settings(app.config)
+    app.extensions[SETTINGS_KEY] = settings
+
+    init_db(database_url(settings))
+    api_key = load_or_create_api_key(settings.data_dir, settings.api_key)
+    app.extensions[API_KEY_KEY] = api_key
+
     socketio = SocketIO(app, async_mode=app.config.get("SUBLARR_ASYNC_MODE", "threading"))
+    _socketio_connect_guard(socketio, api_key)
     Sublarr(app, socketio)
+
+    register_error_handlers(app)
+    for blueprint in (
+        events_api, hooks_api, webhooks_api, scoring_api, plugins_api, health_api, arr_webhooks
+    ):
+        app.register_blueprint(blueprint)
+    app.spec_processor(finish_spec)
+
+    app.wsgi_app = ApiKeyMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, lambda: api_key.value, session_known=lambda sid: sid in socketio.server.eio.sockets
+    )
     return app

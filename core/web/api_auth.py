@@ -1,0 +1,142 @@
+"""The API key: made on first start, kept owner-only in the data dir, required on every route.
+
+Clients send it as the ``X-Api-Key`` header or the ``apikey`` query parameter, as Sonarr
+and Radarr do. ``/api/v1/health`` is the only path open without it. A request with a
+missing or wrong key gets a bare 401 that says nothing else about the server; Socket.IO
+handshakes need the key too. Keys are compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import os
+import secrets
+import stat
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+logger = logging.getLogger(__name__)
+
+API_KEY_FILENAME = "api_key"
+API_KEY_HEADER = "X-Api-Key"
+API_KEY_QUERY = "apikey"
+OPEN_PATHS = frozenset({"/api/v1/health"})
+SOCKETIO_PATH = "/socket.io/"
+
+_UNAUTHORIZED = json.dumps(
+    {"error": "unauthorized", "detail": "a valid API key is required (X-Api-Key header or apikey)"}
+).encode()
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """The server's key and where it came from: ``generated`` is true on the run that made it."""
+
+    value: str
+    path: Path | None
+    generated: bool = False
+
+
+def _write_key(path: Path, value: str) -> bool:
+    """Create ``path`` with mode 0600 holding ``value``; False when it already exists."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(value + "\n")
+    return True
+
+
+def load_or_create_api_key(data_dir: Path, configured: str | None = None) -> ApiKey:
+    """The API key: ``configured`` when given, else ``<data_dir>/api_key``, made on first use.
+
+    The data dir is created owner-only (0700) and the key file 0600; a key file readable by
+    others is narrowed to 0600 with a warning.
+    """
+    if configured:
+        return ApiKey(configured, None)
+    data_dir = Path(data_dir).expanduser()
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = data_dir / API_KEY_FILENAME
+    generated = _write_key(path, secrets.token_hex(16))
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        logger.warning("API key file %s was readable by others (mode %o); narrowed to 0600", path, mode)
+        path.chmod(0o600)
+    value = path.read_text(encoding="ascii").strip()
+    if not value:
+        raise OSError(f"API key file {path} is empty; delete it to have a new key made")
+    return ApiKey(value, path, generated)
+
+
+def key_matches(expected: str, given: str | None) -> bool:
+    """Whether ``given`` is the key ``expected``, compared in constant time."""
+    if not given:
+        return False
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "surrogatepass"))
+
+
+def key_from_environ(environ: Mapping[str, Any]) -> str | None:
+    """The key a WSGI request carries, header first, then the ``apikey`` query parameter."""
+    header = environ.get("HTTP_X_API_KEY")
+    if header:
+        return str(header)
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    values = query.get(API_KEY_QUERY)
+    return values[0] if values else None
+
+
+def key_from_socketio_auth(auth: Any, environ: Mapping[str, Any]) -> str | None:
+    """The key of a Socket.IO connect: the ``auth`` payload's ``apikey``, else the request's."""
+    if isinstance(auth, Mapping):
+        for name in (API_KEY_QUERY, "api_key", API_KEY_HEADER):
+            value = auth.get(name)
+            if isinstance(value, str) and value:
+                return value
+    return key_from_environ(environ)
+
+
+class ApiKeyMiddleware:
+    """WSGI middleware answering 401 to every request without the key, except ``open_paths``.
+
+    It wraps the Socket.IO middleware too: an Engine.IO handshake needs the key in its
+    header or query; later requests of a session that handshake opened (``sid=``, known to
+    ``session_known``) pass, as clients send headers with the handshake only.
+    """
+
+    def __init__(
+        self,
+        app: Callable[..., Iterable[bytes]],
+        key: Callable[[], str],
+        open_paths: Iterable[str] = OPEN_PATHS,
+        session_known: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.app = app
+        self.key = key
+        self.open_paths = frozenset(open_paths)
+        self.session_known = session_known
+
+    def _allowed(self, environ: dict[str, Any]) -> bool:
+        path = environ.get("PATH_INFO", "") or "/"
+        if path.rstrip("/") in self.open_paths:
+            return True
+        if self.session_known is not None and path.startswith(SOCKETIO_PATH):
+            sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid")
+            if sid and self.session_known(sid[0]):
+                return True
+        return key_matches(self.key(), key_from_environ(environ))
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if self._allowed(environ):
+            return self.app(environ, start_response)
+        start_response(
+            "401 UNAUTHORIZED",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(_UNAUTHORIZED)))],
+        )
+        return [_UNAUTHORIZED]

@@ -1,0 +1,394 @@
+"""The marshmallow schemas of the REST API: they validate requests and make the OpenAPI document.
+
+Request schemas refuse unknown fields (422) unless said otherwise; the storage and scoring
+functions check again and have the last word.
+"""
+
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, Raw, String
+from apiflask.validators import Length, OneOf, Range
+from marshmallow import EXCLUDE, INCLUDE
+
+MAX_ID = 2**63 - 1
+SCORE_TYPES = ("episode", "movie")
+
+
+class ErrorSchema(Schema):
+    """Every error: a short code and the reason (a message or ``{field: [messages]}``)."""
+
+    error = String(required=True, metadata={"description": "bad_request, unauthorized, not_found, ..."})
+    detail = Raw(required=True, allow_none=True, metadata={"description": "why: text or per-field messages"})
+
+
+def responses(**by_status: tuple[str, type[Schema]]) -> dict[int, dict]:
+    """``doc(responses=...)`` entries: ``responses(r404=("No such hook", ErrorSchema))``."""
+    return {
+        int(status.lstrip("r")): {
+            "description": description,
+            "content": {"application/json": {"schema": schema}},
+        }
+        for status, (description, schema) in by_status.items()
+    }
+
+
+# ---- events ----------------------------------------------------------------------------
+
+
+class EventInfoSchema(Schema):
+    name = String(required=True)
+    label = String(required=True)
+    description = String(required=True)
+    payload_keys = List(String(), required=True)
+    source = String(required=True)
+
+
+class CatalogSchema(Schema):
+    version = Integer(required=True)
+    events = List(Nested(EventInfoSchema), required=True)
+
+
+class EventPayloadSchema(Schema):
+    """The event payload: any of the event's ``payload_keys`` (checked against the catalog)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class EmittedSchema(Schema):
+    event = String(required=True)
+    event_id = String(required=True)
+
+
+# ---- plugins and health ----------------------------------------------------------------
+
+
+class PluginSchema(Schema):
+    name = String(required=True)
+    version = String(required=True, allow_none=True)
+    distribution = String(required=True, allow_none=True)
+    builtin = Boolean(required=True)
+    status = String(required=True, metadata={"description": "loaded, disabled, not enabled or failed"})
+    hooks = List(String(), required=True)
+    errors = Integer(required=True)
+    last_error = String(required=True, allow_none=True)
+
+
+class PluginListSchema(Schema):
+    plugins = List(Nested(PluginSchema), required=True)
+
+
+class HealthSchema(Schema):
+    status = String(required=True, validate=OneOf(["ok", "degraded"]))
+    checks = Dict(keys=String(), values=String(), required=True)
+
+
+# ---- hooks, webhooks, logs -------------------------------------------------------------
+
+
+class HookCreateSchema(Schema):
+    name = String(required=True, validate=Length(1, 200))
+    event_name = String(required=True, validate=Length(1, 200))
+    script_path = String(required=True, validate=Length(1, 4096))
+    timeout_seconds = Integer(strict=True, load_default=30, validate=Range(1, 3600))
+    enabled = Boolean(load_default=True)
+
+
+class HookUpdateSchema(Schema):
+    """Only the fields sent change."""
+
+    name = String(validate=Length(1, 200))
+    event_name = String(validate=Length(1, 200))
+    script_path = String(validate=Length(1, 4096))
+    timeout_seconds = Integer(strict=True, validate=Range(1, 3600))
+    enabled = Boolean()
+
+
+class HookSchema(Schema):
+    id = Integer(required=True)
+    name = String(required=True)
+    event_name = String(required=True)
+    hook_type = String(required=True, allow_none=True)
+    enabled = Boolean(required=True, allow_none=True)
+    script_path = String(required=True, allow_none=True)
+    timeout_seconds = Integer(required=True, allow_none=True)
+    last_triggered_at = String(required=True, allow_none=True)
+    last_status = String(required=True, allow_none=True)
+    trigger_count = Integer(required=True, allow_none=True)
+    created_at = String(required=True)
+    updated_at = String(required=True)
+
+
+class HookListSchema(Schema):
+    hooks = List(Nested(HookSchema), required=True)
+
+
+class WebhookCreateSchema(Schema):
+    name = String(required=True, validate=Length(1, 200))
+    event_name = String(required=True, validate=Length(1, 200), metadata={"description": "or * for all"})
+    url = String(required=True, validate=Length(1, 2048))
+    secret = String(
+        validate=Length(0, 1024),
+        metadata={"description": "HMAC signing secret; omitted: one is generated (whsec_...)"},
+    )
+    retry_count = Integer(strict=True, load_default=3, validate=Range(0, 10))
+    timeout_seconds = Integer(strict=True, load_default=10, validate=Range(1, 300))
+    enabled = Boolean(load_default=True)
+
+
+class WebhookUpdateSchema(Schema):
+    """Only the fields sent change; the masked secret sent back keeps the stored one."""
+
+    name = String(validate=Length(1, 200))
+    event_name = String(validate=Length(1, 200))
+    url = String(validate=Length(1, 2048))
+    secret = String(validate=Length(0, 1024))
+    retry_count = Integer(strict=True, validate=Range(0, 10))
+    timeout_seconds = Integer(strict=True, validate=Range(1, 300))
+    enabled = Boolean()
+
+
+class WebhookSchema(Schema):
+    id = Integer(required=True)
+    name = String(required=True)
+    event_name = String(required=True)
+    url = String(required=True)
+    secret = String(required=True, allow_none=True, metadata={"description": "masked"})
+    enabled = Boolean(required=True, allow_none=True)
+    retry_count = Integer(required=True, allow_none=True)
+    timeout_seconds = Integer(required=True, allow_none=True)
+    last_triggered_at = String(required=True, allow_none=True)
+    last_status_code = Integer(required=True, allow_none=True)
+    last_error = String(required=True, allow_none=True)
+    consecutive_failures = Integer(required=True, allow_none=True)
+    trigger_count = Integer(required=True, allow_none=True)
+    created_at = String(required=True)
+    updated_at = String(required=True)
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class WebhookListSchema(Schema):
+    webhooks = List(Nested(WebhookSchema), required=True)
+
+
+class TestResultSchema(Schema):
+    success = Boolean(required=True)
+    status_code = Integer(allow_none=True)
+    exit_code = Integer(allow_none=True)
+    duration_ms = Float(allow_none=True)
+    error = String(allow_none=True)
+    stdout = String(allow_none=True)
+    stderr = String(allow_none=True)
+
+
+class LogQuerySchema(Schema):
+    hook_id = Integer(strict=False, validate=Range(1, MAX_ID))
+    webhook_id = Integer(strict=False, validate=Range(1, MAX_ID))
+    limit = Integer(strict=False, load_default=50, validate=Range(1, 1000))
+    offset = Integer(strict=False, load_default=0, validate=Range(0, 10**9))
+
+
+class LogFilterSchema(Schema):
+    hook_id = Integer(strict=False, validate=Range(1, MAX_ID))
+    webhook_id = Integer(strict=False, validate=Range(1, MAX_ID))
+
+
+class HookLogSchema(Schema):
+    id = Integer(required=True)
+    hook_id = Integer(required=True, allow_none=True)
+    webhook_id = Integer(required=True, allow_none=True)
+    event_name = String(required=True)
+    hook_type = String(required=True, allow_none=True)
+    success = Boolean(required=True, allow_none=True)
+    exit_code = Integer(required=True, allow_none=True)
+    status_code = Integer(required=True, allow_none=True)
+    stdout = String(required=True, allow_none=True)
+    stderr = String(required=True, allow_none=True)
+    error = String(required=True, allow_none=True)
+    duration_ms = Float(required=True, allow_none=True)
+    triggered_at = String(required=True, allow_none=True)
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class HookLogListSchema(Schema):
+    logs = List(Nested(HookLogSchema), required=True)
+    total = Integer(required=True)
+    limit = Integer(required=True)
+    offset = Integer(required=True)
+
+
+class DeletedSchema(Schema):
+    deleted = Integer(required=True)
+
+
+# ---- scoring ---------------------------------------------------------------------------
+
+_WEIGHT = Integer(strict=True, validate=Range(-1000, 1000))
+
+
+class WeightsSchema(Schema):
+    """Weights per score type, key to int."""
+
+    episode = Dict(keys=String(), values=Integer(), required=True)
+    movie = Dict(keys=String(), values=Integer(), required=True)
+
+
+class WeightsViewSchema(Schema):
+    effective = Nested(WeightsSchema, required=True)
+    defaults = Nested(WeightsSchema, required=True)
+    stored = Nested(WeightsSchema, required=True)
+
+
+class WeightsUpdateSchema(Schema):
+    """Overrides to store; keys not sent keep their stored value."""
+
+    episode = Dict(keys=String(validate=Length(1, 100)), values=_WEIGHT)
+    movie = Dict(keys=String(validate=Length(1, 100)), values=_WEIGHT)
+
+
+class ScoreTypeQuerySchema(Schema):
+    score_type = String(validate=OneOf(SCORE_TYPES), metadata={"description": "omitted: both"})
+
+
+class ModifiersSchema(Schema):
+    modifiers = Dict(keys=String(), values=Integer(), required=True)
+
+
+class ModifiersUpdateSchema(Schema):
+    """Modifiers to store, provider name to -1000..1000; providers not sent stay as they are."""
+
+    modifiers = Dict(
+        keys=String(validate=Length(1, 100)),
+        values=Integer(strict=True, validate=Range(-1000, 1000)),
+        required=True,
+    )
+
+
+class VideoQuerySchema(Schema):
+    title = String(validate=Length(0, 500), load_default="")
+    year = Integer(strict=True, allow_none=True, validate=Range(0, 9999))
+    series_title = String(allow_none=True, validate=Length(0, 500))
+    season = Integer(strict=True, allow_none=True, validate=Range(0, 100000))
+    episode = Integer(strict=True, allow_none=True, validate=Range(0, 100000))
+    release_group = String(allow_none=True, validate=Length(0, 200))
+    source = String(allow_none=True, validate=Length(0, 200))
+    resolution = String(allow_none=True, validate=Length(0, 200))
+    video_codec = String(allow_none=True, validate=Length(0, 200))
+    audio_codec = String(allow_none=True, validate=Length(0, 200))
+
+
+class SubtitleResultSchema(Schema):
+    provider_name = String(required=True, validate=Length(1, 100))
+    subtitle_id = String(load_default="", validate=Length(0, 500))
+    language = String(load_default="", validate=Length(0, 50))
+    format = String(load_default="srt", validate=Length(0, 20))
+    matches = List(String(validate=Length(1, 100)), load_default=list, validate=Length(0, 100))
+    hearing_impaired = Boolean(load_default=False)
+
+
+class ExplainRequestSchema(Schema):
+    query = Nested(VideoQuerySchema, required=True)
+    result = Nested(SubtitleResultSchema, required=True)
+
+
+class ExplainTermSchema(Schema):
+    term = String(required=True)
+    points = Integer(required=True)
+    source = String(required=True)
+
+
+class ExplanationSchema(Schema):
+    """What ``explain_score`` returns: the total and where every point came from."""
+
+    provider_name = String(required=True)
+    subtitle_id = String(required=True, allow_none=True)
+    score_type = String(required=True)
+    total = Integer(required=True)
+    terms = List(Nested(ExplainTermSchema), required=True)
+    weights = Dict(keys=String(), values=Integer(), required=True)
+    weight_sources = Dict(keys=String(), values=String(), required=True)
+    ignored_matches = List(String(), required=True)
+
+
+class PresetSchema(Schema):
+    """A scoring preset as ``sublarr scoring export`` writes it."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    format = String(required=True)
+    version = Integer(required=True)
+    weights = Dict(keys=String(), values=Dict(keys=String(), values=Integer()), required=True)
+    provider_modifiers = Dict(keys=String(), values=Integer(), required=True)
+
+
+class PresetImportSchema(Schema):
+    """A preset to import; checked in full before anything is replaced."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    format = Raw(required=True)
+    version = Raw(required=True)
+    weights = Raw(required=True)
+    provider_modifiers = Raw(required=True)
+
+
+class ImportedSchema(Schema):
+    """How many overrides per score type and modifiers the imported preset holds."""
+
+    weights = Dict(keys=String(), values=Integer(), required=True)
+    provider_modifiers = Integer(required=True)
+
+
+# ---- incoming Sonarr / Radarr webhooks -------------------------------------------------
+
+
+class _ArrObject(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+
+class ArrSeriesSchema(_ArrObject):
+    id = Integer(strict=True)
+    title = String(required=True, validate=Length(1, 500))
+    year = Integer(strict=True, allow_none=True, validate=Range(0, 9999))
+
+
+class ArrEpisodeSchema(_ArrObject):
+    id = Integer(strict=True)
+    seasonNumber = Integer(strict=True, required=True, validate=Range(0, 100000))  # noqa: N815
+    episodeNumber = Integer(strict=True, required=True, validate=Range(0, 100000))  # noqa: N815
+    title = String(allow_none=True)
+
+
+class ArrMovieSchema(_ArrObject):
+    id = Integer(strict=True)
+    title = String(required=True, validate=Length(1, 500))
+    year = Integer(strict=True, allow_none=True, validate=Range(0, 9999))
+
+
+class SonarrWebhookSchema(_ArrObject):
+    """Sonarr's Webhook connection body; fields beyond these are accepted and ignored."""
+
+    eventType = String(required=True, validate=Length(1, 100))  # noqa: N815
+    series = Nested(ArrSeriesSchema)
+    episodes = List(Nested(ArrEpisodeSchema), validate=Length(0, 1000))
+
+
+class RadarrWebhookSchema(_ArrObject):
+    """Radarr's Webhook connection body; fields beyond these are accepted and ignored."""
+
+    eventType = String(required=True, validate=Length(1, 100))  # noqa: N815
+    movie = Nested(ArrMovieSchema)
+
+
+class ArrReceivedSchema(Schema):
+    source = String(required=True)
+    event_type = String(required=True)
+    event_ids = List(String(), required=True)

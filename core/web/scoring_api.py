@@ -1,0 +1,162 @@
+"""``/api/v1/scoring``: stored weights and provider modifiers, score explanations, presets.
+
+Writes are checked in full before anything is stored, so a request with one bad weight or
+modifier changes nothing (422). The scorer's cache is dropped after every write, so the
+next score and the next ``GET`` see the change.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from apiflask import APIBlueprint
+
+from ..db import scoring as store
+from ..errors import ValidationError
+from ..scoring import (
+    DEFAULT_WEIGHTS,
+    SCORE_TYPES,
+    SubtitleResult,
+    VideoQuery,
+    effective_weights,
+    explain_score,
+    invalidate_scoring_cache,
+    validate_modifier,
+    validate_weights,
+)
+from ..scoring_presets import export_scoring_preset, import_scoring_preset
+from .schemas import (
+    ErrorSchema,
+    ExplainRequestSchema,
+    ExplanationSchema,
+    ImportedSchema,
+    ModifiersSchema,
+    ModifiersUpdateSchema,
+    PresetImportSchema,
+    PresetSchema,
+    ScoreTypeQuerySchema,
+    WeightsUpdateSchema,
+    WeightsViewSchema,
+    responses,
+)
+
+logger = logging.getLogger(__name__)
+
+scoring_api = APIBlueprint("scoring", __name__, url_prefix="/api/v1/scoring", tag="Scoring")
+
+_REFUSED = ("A weight key, provider name or value is refused", ErrorSchema)
+
+
+def _weights_view() -> dict[str, Any]:
+    return {
+        "effective": {t: effective_weights(t) for t in SCORE_TYPES},
+        "defaults": {t: dict(DEFAULT_WEIGHTS[t]) for t in SCORE_TYPES},
+        "stored": {t: store.get_scoring_weights(t) for t in SCORE_TYPES},
+    }
+
+
+@scoring_api.get("/weights")
+@scoring_api.output(WeightsViewSchema)
+@scoring_api.doc(summary="Weights per score type: effective (what scoring uses), defaults, stored")
+def get_weights() -> dict[str, Any]:
+    return _weights_view()
+
+
+@scoring_api.put("/weights")
+@scoring_api.input(WeightsUpdateSchema, arg_name="body")
+@scoring_api.output(WeightsViewSchema)
+@scoring_api.doc(
+    summary="Store weight overrides; keys not sent keep their value",
+    responses=responses(r422=_REFUSED),
+)
+def put_weights(body: dict[str, Any]) -> dict[str, Any]:
+    checked = {}
+    for score_type, weights in body.items():
+        try:
+            checked[score_type] = validate_weights(score_type, weights)
+        except ValidationError as exc:
+            field = f"{score_type}.{exc.field}" if exc.field else score_type
+            raise ValidationError(field, exc.reason) from None
+    for score_type, weights in checked.items():
+        store.set_scoring_weights(score_type, weights)
+    invalidate_scoring_cache()
+    return _weights_view()
+
+
+@scoring_api.delete("/weights")
+@scoring_api.input(ScoreTypeQuerySchema, location="query", arg_name="query")
+@scoring_api.output(WeightsViewSchema)
+@scoring_api.doc(summary="Drop the stored overrides (of one score type, or all): back to defaults")
+def reset_weights(query: dict[str, Any]) -> dict[str, Any]:
+    store.reset_scoring_weights(query.get("score_type"))
+    invalidate_scoring_cache()
+    return _weights_view()
+
+
+@scoring_api.get("/modifiers")
+@scoring_api.output(ModifiersSchema)
+@scoring_api.doc(summary="Stored per-provider score modifiers")
+def get_modifiers() -> dict[str, Any]:
+    return {"modifiers": store.get_all_provider_modifiers()}
+
+
+@scoring_api.put("/modifiers")
+@scoring_api.input(ModifiersUpdateSchema, arg_name="body")
+@scoring_api.output(ModifiersSchema)
+@scoring_api.doc(
+    summary="Store modifiers per provider; providers not sent stay as they are",
+    responses=responses(r422=_REFUSED),
+)
+def put_modifiers(body: dict[str, Any]) -> dict[str, Any]:
+    checked = {}
+    for name, value in body["modifiers"].items():
+        try:
+            provider, modifier = validate_modifier(name, value)
+        except ValidationError as exc:
+            raise ValidationError(f"modifiers.{name}", exc.reason) from None
+        checked[provider] = modifier
+    for provider, modifier in checked.items():
+        store.set_provider_modifier(provider, modifier)
+    invalidate_scoring_cache()
+    return {"modifiers": store.get_all_provider_modifiers()}
+
+
+@scoring_api.delete("/modifiers/<string:provider>")
+@scoring_api.output({}, status_code=204)
+@scoring_api.doc(
+    summary="Delete the modifier of a provider",
+    responses=responses(r404=("No modifier stored for this provider", ErrorSchema)),
+)
+def delete_modifier(provider: str) -> tuple[str, int]:
+    store.delete_provider_modifier(provider)
+    invalidate_scoring_cache()
+    return "", 204
+
+
+@scoring_api.post("/explain")
+@scoring_api.input(ExplainRequestSchema, arg_name="body")
+@scoring_api.output(ExplanationSchema)
+@scoring_api.doc(summary="Score one subtitle result for a video and say where every point came from")
+def explain(body: dict[str, Any]) -> dict[str, Any]:
+    query = VideoQuery(**body["query"])
+    result = SubtitleResult(**body["result"])
+    return explain_score(result, query)
+
+
+@scoring_api.get("/export")
+@scoring_api.output(PresetSchema)
+@scoring_api.doc(summary="The stored weights and modifiers as a preset document")
+def export_preset() -> dict[str, Any]:
+    return export_scoring_preset()
+
+
+@scoring_api.post("/import")
+@scoring_api.input(PresetImportSchema, arg_name="body")
+@scoring_api.output(ImportedSchema)
+@scoring_api.doc(
+    summary="Replace the stored weights and modifiers with a preset (all or nothing)",
+    responses=responses(r422=("The preset is refused; nothing changed", ErrorSchema)),
+)
+def import_preset(body: dict[str, Any]) -> dict[str, Any]:
+    return import_scoring_preset(dict(body))

@@ -1,0 +1,191 @@
+"""The production server behind ``sublarr serve``: Gunicorn, one gthread worker, everything in it.
+
+Why Gunicorn: it is the most widely deployed WSGI server, and Flask-SocketIO supports its
+``gthread`` worker in threading mode with simple-websocket for real WebSocket transport -
+with exactly ONE worker process, because Socket.IO sessions live in that process's
+memory. The worker runs the REST API, Socket.IO and the hook/webhook delivery workers
+(started in ``post_worker_init``). Werkzeug's development server is never used.
+
+Shutdown: Ctrl-C (SIGINT) or SIGTERM stops accepting requests, disconnects Socket.IO
+clients, then drains the delivery workers (running deliveries finish; queued ones stay
+queued in the database for the next start) before the process exits.
+``graceful_timeout`` leaves room for that drain.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from .. import __version__
+from ..settings import Settings
+
+logger = logging.getLogger(__name__)
+
+BACKGROUND_KEY = "sublarr.background"
+SHUTDOWN_MARGIN_SECONDS = 5.0
+
+
+@dataclass
+class Background:
+    """What runs beside the requests in the worker: a start and a draining stop."""
+
+    start: Callable[[], None]
+    stop: Callable[[], None]
+    status: Callable[[], str]
+
+
+def delivery_background(app: Any) -> Background | None:
+    """The delivery worker pool of ``app``, when the delivery pipeline is installed."""
+    try:
+        from ..delivery import pool as delivery_pool  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return delivery_pool.background_for_app(app)
+
+
+def start_background(app: Any) -> None:
+    """Start ``app``'s background workers and report them in ``/api/v1/health``."""
+    background = delivery_background(app)
+    if background is None:
+        logger.warning("no delivery pipeline installed: hooks and webhooks will not run")
+        return
+    background.start()
+    app.extensions[BACKGROUND_KEY] = background
+    app.extensions.setdefault("sublarr.health_checks", {})["delivery"] = background.status
+    logger.info("delivery workers started")
+
+
+def stop_background(app: Any) -> None:
+    """Disconnect Socket.IO clients, then stop ``app``'s background workers, draining them."""
+    socketio = app.extensions.get("socketio")
+    if socketio is not None:
+        try:
+            socketio.server.eio.disconnect()  # every client; their threads end
+        except Exception:  # noqa: BLE001 - shutting down regardless
+            logger.exception("disconnecting Socket.IO clients failed")
+    background = app.extensions.pop(BACKGROUND_KEY, None)
+    if background is not None:
+        logger.info("draining delivery workers")
+        background.stop()
+        logger.info("delivery workers stopped")
+
+
+def banner(settings: Settings, host: str, port: int, key: Any, database: str) -> str:
+    """What ``sublarr serve`` prints once it listens: URLs, where data lives, the key once."""
+    shown_host = f"[{host}]" if ":" in host else host
+    base = f"http://{shown_host}:{port}"
+    lines = [
+        f"sublarr {__version__} listening on {base}",
+        f"  REST API   {base}/api/v1   (OpenAPI: {base}/api/v1/openapi.json)",
+        f"  Socket.IO  {base}/socket.io/   (send the API key too)",
+        f"  data       {settings.data_dir}",
+        f"  database   {database}",
+    ]
+    if key.generated:
+        lines.append(f"  API key    {key.value}")
+        lines.append(f"             new; shown this once, kept in {key.path} (mode 0600)")
+    elif key.path is not None:
+        lines.append(f"  API key    in {key.path}")
+    else:
+        lines.append("  API key    from SUBLARR_API_KEY")
+    lines.append("Press Ctrl-C to stop.")
+    return "\n".join(lines)
+
+
+class SublarrServer(BaseApplication):
+    """Gunicorn run programmatically: ``SublarrServer(settings, on_ready).run()``.
+
+    ``on_ready(host, port)`` is called in the master once the socket is bound.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        on_ready: Callable[[str, int], None] | None = None,
+        app_config: dict[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.on_ready = on_ready
+        self.app_config = dict(app_config or {})
+        super().__init__()
+
+    def load_config(self) -> None:
+        settings = self.settings
+        host = settings.host
+        bind = f"[{host}]:{settings.port}" if ":" in host else f"{host}:{settings.port}"
+        options: dict[str, Any] = {
+            "bind": [bind],
+            "workers": 1,  # Socket.IO sessions live in one process
+            "worker_class": "gthread",
+            "threads": settings.server_threads,
+            "timeout": 0,  # WebSocket requests last as long as the client stays
+            "graceful_timeout": math.ceil(
+                getattr(settings, "delivery_shutdown_timeout", 25.0) + SHUTDOWN_MARGIN_SECONDS
+            ),
+            "keepalive": 5,
+            "control_socket_disable": True,
+            "proc_name": "sublarr",
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "info",
+            "when_ready": self._when_ready,
+            "post_worker_init": self._post_worker_init,
+            "worker_int": self._worker_int,
+            "worker_exit": self._worker_exit,
+        }
+        for key, value in options.items():
+            if key in self.cfg.settings:
+                self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from .app_factory import create_app
+
+        self.application = create_app(self.app_config)
+        return self.application
+
+    # -- Gunicorn hooks ---------------------------------------------------------------
+
+    def _when_ready(self, arbiter: Any) -> None:
+        if self.on_ready is None:
+            return
+        for listener in arbiter.LISTENERS:
+            address = listener.sock.getsockname()
+            self.on_ready(str(address[0]), int(address[1]))
+            break
+
+    def _post_worker_init(self, worker: Any) -> None:
+        start_background(worker.wsgi)
+
+    def _worker_int(self, worker: Any) -> None:
+        logger.info("shutting down (Ctrl-C)")
+        self._shutdown(worker)
+
+    def _worker_exit(self, arbiter: Any, worker: Any) -> None:
+        self._shutdown(worker)
+
+    def _shutdown(self, worker: Any) -> None:
+        app = getattr(worker, "wsgi", None)
+        if app is None or getattr(app, "extensions", None) is None:
+            return
+        if app.extensions.get("sublarr.stopped"):
+            return
+        app.extensions["sublarr.stopped"] = True
+        stop_background(app)
+        from ..db import dispose_db
+
+        dispose_db()
+
+
+def run_server(settings: Settings, on_ready: Callable[[str, int], None] | None = None) -> None:
+    """Serve until Ctrl-C or SIGTERM; returns after a clean shutdown."""
+    server = SublarrServer(settings, on_ready, {"SUBLARR_DATA_DIR": str(Path(settings.data_dir))})
+    server.run()
+    sys.stdout.flush()
