@@ -12,15 +12,21 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip "setuptools>=77"
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,postgres]'
 	touch $@
 
 run: $(VENV)/.installed
 	$(BIN)/sublarr events
 	$(BIN)/sublarr plugins --all
 
+# In CI (CI=true) or with SUBLARR_START_POSTGRES=1 a throwaway PostgreSQL is installed and
+# started so the PostgreSQL tests run; by hand they are skipped with a loud reason.
 test: $(VENV)/.installed
 	$(BIN)/ruff check .
+	@if [ "$$CI" = "true" ] || [ "$$SUBLARR_START_POSTGRES" = "1" ]; then \
+		SUBLARR_TEST_POSTGRES_URL="$$(bash .ci/start-postgres)" || exit 1; \
+		export SUBLARR_TEST_POSTGRES_URL; \
+	fi; \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed

@@ -583,3 +583,23 @@ def test_storage_refuses_unknown_weight_keys_and_stores_nothing(scoring):
     assert "bogus" in str(err.value)
     assert get_scoring_weights("episode") == {}
     assert compute_score(result(), EPISODE) == 539
+
+
+def test_switching_databases_drops_cached_weights(plugin_manager, tmp_path):
+    """Scores never carry one database's stored weights into the next."""
+    from sublarr.core import compute_score
+    from sublarr.core.db import dispose_db, init_db
+    from sublarr.core.db.scoring import set_scoring_weights
+    from sublarr.core.scoring import EPISODE_SCORES
+    from sublarr.core.scoring_models import SubtitleResult, VideoQuery
+
+    query = VideoQuery(series_title="Dark", season=1, episode=1)
+    try:
+        init_db(f"sqlite:///{tmp_path / 'one.db'}")
+        set_scoring_weights("episode", {"hash": 500})
+        result = SubtitleResult(provider_name="x", subtitle_id="1", language="de", matches={"hash"})
+        assert compute_score(result, query) == 500
+        init_db(f"sqlite:///{tmp_path / 'two.db'}")
+        assert compute_score(result, query) == EPISODE_SCORES["hash"]
+    finally:
+        dispose_db()

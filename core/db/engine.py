@@ -151,6 +151,7 @@ def init_db(url: str | URL | None = None) -> Engine:
         _engine = engine
         _engine_url = key
         _session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+        _forget_cached_scoring()
         logger.info(
             "database %s ready at revision %s", resolved.render_as_string(hide_password=True), revision
         )
@@ -199,6 +200,14 @@ def _dispose_locked() -> None:
     _engine_url = None
     if engine is not None:
         engine.dispose()
+    _forget_cached_scoring()
+
+
+def _forget_cached_scoring() -> None:
+    """Scoring caches hold data of the previous database: drop them when it changes."""
+    from ..scoring_cache import invalidate_scoring_cache
+
+    invalidate_scoring_cache()
 
 
 def dispose_db() -> None:
