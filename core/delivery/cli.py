@@ -42,7 +42,10 @@ def _fail(exc: Exception) -> click.ClickException:
 def _print_result(result: Any) -> None:
     data = result.as_dict()
     state = "OK" if data["success"] else "FAILED"
-    detail = f"exit code {data['exit_code']}" if data["kind"] == "script" else f"HTTP {data['status_code']}"
+    if data["kind"] == "script":
+        detail = f"exit code {data['exit_code']}" if data["exit_code"] is not None else "no exit code"
+    else:
+        detail = f"HTTP {data['status_code']}" if data["status_code"] is not None else "no response"
     click.echo(
         f"{state}: {data['kind']} {data['target_id']} ({data['target_name']}) {detail} "
         f"in {data['duration_ms']:.0f} ms"
