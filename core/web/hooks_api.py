@@ -2,6 +2,8 @@
 
 A hook's script must be an executable file inside the hooks directory
 (``SUBLARR_HOOKS_DIR``); a path elsewhere is refused with 422 when the hook is stored.
+``POST /hooks/{id}/test`` runs the hook once now with a sample payload and answers with the
+outcome (also written to the log), like the Test button of Sonarr's connections.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from apiflask import APIBlueprint
 from flask import current_app
 
 from ..db import hooks as store
+from ..delivery import admin
+from ..delivery.fire import test_hook
+from ..delivery.script_runner import ScriptRefusedError
 from ..errors import NotFoundError, ValidationError
 from .schemas import (
     MAX_ID,
@@ -25,6 +30,7 @@ from .schemas import (
     HookUpdateSchema,
     LogFilterSchema,
     LogQuerySchema,
+    TestResultSchema,
     responses,
 )
 
@@ -36,14 +42,12 @@ _NOT_FOUND = ("No such hook", ErrorSchema)
 _REFUSED = ("A value is refused (e.g. a script outside the hooks directory)", ErrorSchema)
 
 
-def _check_script(script_path: str) -> None:
-    from ..delivery.script_runner import ScriptRefusedError, resolve_script
+def _settings() -> Any:
+    return current_app.extensions["sublarr.settings"]
 
-    hooks_dir = current_app.extensions["sublarr.settings"].effective_hooks_dir
-    try:
-        resolve_script(script_path, hooks_dir)
-    except ScriptRefusedError as exc:
-        raise ValidationError("script_path", str(exc)) from None
+
+def _refused_script(exc: ScriptRefusedError) -> ValidationError:
+    return ValidationError("script_path", str(exc))
 
 
 def hook_or_404(hook_id: int) -> dict[str, Any]:
@@ -66,10 +70,13 @@ def list_hooks() -> dict[str, Any]:
 @hooks_api.output(HookSchema, status_code=201)
 @hooks_api.doc(summary="Store a script hook run on an event", responses=responses(r422=_REFUSED))
 def create_hook(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    _check_script(body["script_path"])
-    record = store.create_hook_config(
-        body["name"], body["event_name"], body["script_path"], body["timeout_seconds"]
-    )
+    try:
+        record = admin.add_hook(
+            body["name"], body["event_name"], body["script_path"], body["timeout_seconds"],
+            settings=_settings(),
+        )
+    except ScriptRefusedError as exc:
+        raise _refused_script(exc) from None
     if not body["enabled"]:
         store.update_hook_config(record["id"], enabled=False)
         record = hook_or_404(record["id"])
@@ -116,11 +123,12 @@ def get_hook(hook_id: int) -> dict[str, Any]:
 )
 def update_hook(hook_id: int, body: dict[str, Any]) -> dict[str, Any]:
     hook_or_404(hook_id)
-    if "script_path" in body:
-        _check_script(body["script_path"])
-    if body:
-        store.update_hook_config(hook_id, **body)
-    return hook_or_404(hook_id)
+    if not body:
+        return hook_or_404(hook_id)
+    try:
+        return admin.update_hook(hook_id, settings=_settings(), **body)
+    except ScriptRefusedError as exc:
+        raise _refused_script(exc) from None
 
 
 @hooks_api.delete("/<int:hook_id>")
@@ -128,5 +136,18 @@ def update_hook(hook_id: int, body: dict[str, Any]) -> dict[str, Any]:
 @hooks_api.doc(summary="Delete a script hook (its log stays)", responses=responses(r404=_NOT_FOUND))
 def delete_hook(hook_id: int) -> tuple[str, int]:
     hook_or_404(hook_id)
-    store.delete_hook_config(hook_id)
+    admin.remove_hook(hook_id)
     return "", 204
+
+
+@hooks_api.post("/<int:hook_id>/test")
+@hooks_api.output(TestResultSchema)
+@hooks_api.doc(
+    summary="Run a hook once now with a sample payload; the outcome, also logged",
+    responses=responses(r404=_NOT_FOUND),
+)
+def run_test(hook_id: int) -> dict[str, Any]:
+    hook_or_404(hook_id)
+    result = test_hook(hook_id, settings=_settings())
+    logger.info("hook %d tested through the API: %s", hook_id, result.outcome)
+    return result.as_dict()

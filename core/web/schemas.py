@@ -135,6 +135,14 @@ class WebhookCreateSchema(Schema):
     retry_count = Integer(strict=True, load_default=3, validate=Range(0, 10))
     timeout_seconds = Integer(strict=True, load_default=10, validate=Range(1, 300))
     enabled = Boolean(load_default=True)
+    method = String(load_default="POST", validate=OneOf(["POST", "PUT"]))
+    headers = Dict(
+        keys=String(validate=Length(1, 128)),
+        values=String(validate=Length(0, 4096)),
+        load_default=dict,
+        validate=Length(0, 20),
+        metadata={"description": "extra request headers; shown masked"},
+    )
 
 
 class WebhookUpdateSchema(Schema):
@@ -147,6 +155,13 @@ class WebhookUpdateSchema(Schema):
     retry_count = Integer(strict=True, validate=Range(0, 10))
     timeout_seconds = Integer(strict=True, validate=Range(1, 300))
     enabled = Boolean()
+    method = String(validate=OneOf(["POST", "PUT"]))
+    headers = Dict(
+        keys=String(validate=Length(1, 128)),
+        values=String(validate=Length(0, 4096)),
+        validate=Length(0, 20),
+        metadata={"description": "replaces the headers; a masked value (****) keeps the stored one"},
+    )
 
 
 class WebhookSchema(Schema):
@@ -165,6 +180,11 @@ class WebhookSchema(Schema):
     trigger_count = Integer(required=True, allow_none=True)
     created_at = String(required=True)
     updated_at = String(required=True)
+    method = String(required=True)
+    headers = Dict(keys=String(), values=String(), required=True, metadata={"description": "masked"})
+    disabled_reason = String(
+        required=True, allow_none=True, metadata={"description": "why it was disabled automatically"}
+    )
 
     class Meta:
         unknown = EXCLUDE
@@ -175,13 +195,25 @@ class WebhookListSchema(Schema):
 
 
 class TestResultSchema(Schema):
+    """One attempt of a hook or webhook, run now with a sample payload."""
+
+    delivery_id = String(required=True)
+    kind = String(required=True, metadata={"description": "script or webhook"})
+    target_id = Integer(required=True)
+    target_name = String(required=True)
+    event_name = String(required=True)
+    attempt = Integer(required=True)
     success = Boolean(required=True)
-    status_code = Integer(allow_none=True)
-    exit_code = Integer(allow_none=True)
-    duration_ms = Float(allow_none=True)
-    error = String(allow_none=True)
-    stdout = String(allow_none=True)
-    stderr = String(allow_none=True)
+    outcome = String(required=True)
+    exit_code = Integer(required=True, allow_none=True)
+    status_code = Integer(required=True, allow_none=True)
+    duration_ms = Float(required=True)
+    error = String(required=True)
+    stdout = String(required=True)
+    stderr = String(required=True)
+    next_attempt_at = Float(required=True, allow_none=True)
+    log_id = Integer(required=True, allow_none=True)
+    webhook_disabled = Boolean(required=True)
 
 
 class LogQuerySchema(Schema):
@@ -325,6 +357,9 @@ class PresetSchema(Schema):
     version = Integer(required=True)
     weights = Dict(keys=String(), values=Dict(keys=String(), values=Integer()), required=True)
     provider_modifiers = Dict(keys=String(), values=Integer(), required=True)
+    description = String()
+    exported_at = String()
+    sublarr_version = String()
 
 
 class PresetImportSchema(Schema):

@@ -7,18 +7,19 @@ memory. The worker runs the REST API, Socket.IO and the hook/webhook delivery wo
 (started in ``post_worker_init``). Werkzeug's development server is never used.
 
 Shutdown: Ctrl-C (SIGINT) or SIGTERM stops accepting requests, disconnects Socket.IO
-clients, then drains the delivery workers (running deliveries finish; queued ones stay
-queued in the database for the next start) before the process exits.
-``graceful_timeout`` leaves room for that drain.
+clients, then drains the delivery workers (running deliveries finish, up to
+``SUBLARR_DELIVERY_SHUTDOWN_TIMEOUT``; queued ones stay queued in the database for the next
+start) before the process exits. ``graceful_timeout`` leaves room for that drain.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,53 +30,36 @@ from ..settings import Settings
 
 logger = logging.getLogger(__name__)
 
-BACKGROUND_KEY = "sublarr.background"
+POOL_KEY = "sublarr.delivery_pool"
+EXIT_GRACE_SECONDS = 3.0
 SHUTDOWN_MARGIN_SECONDS = 5.0
 
 
-@dataclass
-class Background:
-    """What runs beside the requests in the worker: a start and a draining stop."""
-
-    start: Callable[[], None]
-    stop: Callable[[], None]
-    status: Callable[[], str]
-
-
-def delivery_background(app: Any) -> Background | None:
-    """The delivery worker pool of ``app``, when the delivery pipeline is installed."""
-    try:
-        from ..delivery import pool as delivery_pool  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return delivery_pool.background_for_app(app)
-
-
 def start_background(app: Any) -> None:
-    """Start ``app``'s background workers and report them in ``/api/v1/health``."""
-    background = delivery_background(app)
-    if background is None:
-        logger.warning("no delivery pipeline installed: hooks and webhooks will not run")
-        return
-    background.start()
-    app.extensions[BACKGROUND_KEY] = background
-    app.extensions.setdefault("sublarr.health_checks", {})["delivery"] = background.status
-    logger.info("delivery workers started")
+    """Start the hook/webhook delivery workers and report them in ``/api/v1/health``."""
+    from ..delivery.worker_pool import start_pool
+
+    pool = start_pool(app.extensions["sublarr.settings"])
+    app.extensions[POOL_KEY] = pool
+    app.extensions.setdefault("sublarr.health_checks", {})["delivery"] = (
+        lambda: "running" if pool.started else "stopped"
+    )
 
 
 def stop_background(app: Any) -> None:
-    """Disconnect Socket.IO clients, then stop ``app``'s background workers, draining them."""
+    """Disconnect Socket.IO clients, then stop the delivery workers, letting running work finish."""
+    from ..delivery.worker_pool import stop_pool
+
     socketio = app.extensions.get("socketio")
     if socketio is not None:
         try:
-            socketio.server.eio.disconnect()  # every client; their threads end
+            socketio.server.eio.disconnect()  # every client; their request threads end
         except Exception:  # noqa: BLE001 - shutting down regardless
             logger.exception("disconnecting Socket.IO clients failed")
-    background = app.extensions.pop(BACKGROUND_KEY, None)
-    if background is not None:
+    if app.extensions.pop(POOL_KEY, None) is not None:
         logger.info("draining delivery workers")
-        background.stop()
-        logger.info("delivery workers stopped")
+        finished = stop_pool()
+        logger.info("delivery workers stopped%s", "" if finished else " (some work left to its lease)")
 
 
 def banner(settings: Settings, host: str, port: int, key: Any, database: str) -> str:
@@ -165,11 +149,15 @@ class SublarrServer(BaseApplication):
         start_background(worker.wsgi)
 
     def _worker_int(self, worker: Any) -> None:
-        logger.info("shutting down (Ctrl-C)")
         self._shutdown(worker)
 
     def _worker_exit(self, arbiter: Any, worker: Any) -> None:
         self._shutdown(worker)
+        # Deliveries are drained and the database closed; idle request threads (a WebSocket
+        # client that has not hung up yet) must not keep the process alive.
+        timer = threading.Timer(EXIT_GRACE_SECONDS, _exit_now)
+        timer.daemon = True
+        timer.start()
 
     def _shutdown(self, worker: Any) -> None:
         app = getattr(worker, "wsgi", None)
@@ -178,10 +166,16 @@ class SublarrServer(BaseApplication):
         if app.extensions.get("sublarr.stopped"):
             return
         app.extensions["sublarr.stopped"] = True
+        logger.info("shutting down")
         stop_background(app)
         from ..db import dispose_db
 
         dispose_db()
+
+
+def _exit_now() -> None:
+    logging.shutdown()
+    os._exit(0)
 
 
 def run_server(settings: Settings, on_ready: Callable[[str, int], None] | None = None) -> None:
