@@ -97,7 +97,7 @@ class WebhookReceiver:
         self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self.server.serve_forever, name="webhook-receiver", daemon=True
+            target=self.server.serve_forever, args=(0.05,), name="webhook-receiver", daemon=True
         )
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -108,9 +108,12 @@ class WebhookReceiver:
         return self
 
     def stop(self) -> None:
-        """Stop serving; delayed answers are abandoned."""
+        """Stop serving; delayed answers are abandoned. Stopping twice is harmless."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
-        self.server.shutdown()
+        if self._thread.is_alive():
+            self.server.shutdown()
         self.server.server_close()
 
     def __enter__(self) -> WebhookReceiver:
