@@ -59,6 +59,13 @@ class ReceivedRequest:
         return self.headers.get("webhook-id")
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up (a killed sender, a timeout) are normal here, not errors to print."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return
+
+
 class WebhookReceiver:
     """A threaded HTTP server recording requests; see the module docs."""
 
@@ -94,7 +101,7 @@ class WebhookReceiver:
 
             do_POST = do_PUT = do_GET = do_PATCH = do_DELETE = _handle  # noqa: N815
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server = _QuietServer((host, port), Handler)
         self.server.daemon_threads = True
         self._thread = threading.Thread(
             target=self.server.serve_forever, args=(0.05,), name="webhook-receiver", daemon=True
