@@ -143,20 +143,32 @@ def claim_deliveries(
     if limit <= 0:
         return []
     now = time.time() if now is None else now
+    engine = get_engine()
     due = (
         select(Delivery.id)
         .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
-    statement = (
-        update(Delivery)
-        .where(Delivery.id.in_(due.scalar_subquery()), Delivery.status == "pending")
-        .values(status="running", claimed_by=owner, lease_until=now + lease_seconds)
-        .returning(*_COLUMNS)
-    )
-    with get_engine().begin() as conn:
+    values = {"status": "running", "claimed_by": owner, "lease_until": now + lease_seconds}
+    if engine.dialect.name == "postgresql":
+        # A locking CTE runs once; an IN (subquery) may be re-run per row and claim too many.
+        locked = due.with_for_update(skip_locked=True).cte("due")
+        statement = (
+            update(Delivery)
+            .where(Delivery.id == locked.c.id, Delivery.status == "pending")
+            .values(**values)
+            .returning(*_COLUMNS)
+        )
+    else:
+        # SQLite: one writer at a time, so the single UPDATE statement is the atomic claim.
+        statement = (
+            update(Delivery)
+            .where(Delivery.id.in_(due.scalar_subquery()), Delivery.status == "pending")
+            .values(**values)
+            .returning(*_COLUMNS)
+        )
+    with engine.begin() as conn:
         rows = [_row(r) for r in conn.execute(statement)]
     rows.sort(key=lambda r: (r["next_attempt_at"], r["id"]))
     return rows
