@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from typing import Any
 
 import click
@@ -93,8 +94,10 @@ def serve_command(host: str | None, port: int | None, data_dir: str | None, conf
     def on_ready(bound_host: str, bound_port: int) -> None:
         click.echo(banner(settings, bound_host, bound_port, key, shown_url))
 
-    run_server(settings, on_ready)
-    click.echo("sublarr stopped.")
+    status = run_server(settings, on_ready)
+    click.echo("sublarr stopped." if status == 0 else f"sublarr stopped with status {status}.")
+    if status:
+        sys.exit(status)
 
 
 @click.group("config")

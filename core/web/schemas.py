@@ -120,8 +120,12 @@ class HookSchema(Schema):
     updated_at = String(required=True)
 
 
+class HookItemSchema(HookSchema):
+    """A hook in a list (its own name keeps the OpenAPI components unambiguous)."""
+
+
 class HookListSchema(Schema):
-    hooks = List(Nested(HookSchema), required=True)
+    hooks = List(Nested(HookItemSchema), required=True)
 
 
 class WebhookCreateSchema(Schema):
@@ -190,8 +194,12 @@ class WebhookSchema(Schema):
         unknown = EXCLUDE
 
 
+class WebhookItemSchema(WebhookSchema):
+    """A webhook in a list, secret masked."""
+
+
 class WebhookListSchema(Schema):
-    webhooks = List(Nested(WebhookSchema), required=True)
+    webhooks = List(Nested(WebhookItemSchema), required=True)
 
 
 class TestResultSchema(Schema):

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 POOL_KEY = "sublarr.delivery_pool"
 EXIT_GRACE_SECONDS = 3.0
+DISCONNECT_WAIT_SECONDS = 2.0
 SHUTDOWN_MARGIN_SECONDS = 5.0
 
 
@@ -52,14 +53,21 @@ def stop_background(app: Any) -> None:
 
     socketio = app.extensions.get("socketio")
     if socketio is not None:
-        try:
-            socketio.server.eio.disconnect()  # every client; their request threads end
-        except Exception:  # noqa: BLE001 - shutting down regardless
-            logger.exception("disconnecting Socket.IO clients failed")
+        # Every client at once, so their request threads end; bounded, never blocking the drain.
+        closer = threading.Thread(target=_disconnect_all, args=(socketio,), daemon=True)
+        closer.start()
+        closer.join(DISCONNECT_WAIT_SECONDS)
     if app.extensions.pop(POOL_KEY, None) is not None:
         logger.info("draining delivery workers")
         finished = stop_pool()
         logger.info("delivery workers stopped%s", "" if finished else " (some work left to its lease)")
+
+
+def _disconnect_all(socketio: Any) -> None:
+    try:
+        socketio.server.eio.disconnect()
+    except Exception:  # noqa: BLE001 - shutting down regardless
+        logger.exception("disconnecting Socket.IO clients failed")
 
 
 def banner(settings: Settings, host: str, port: int, key: Any, database: str) -> str:
@@ -122,7 +130,6 @@ class SublarrServer(BaseApplication):
             "loglevel": "info",
             "when_ready": self._when_ready,
             "post_worker_init": self._post_worker_init,
-            "worker_int": self._worker_int,
             "worker_exit": self._worker_exit,
         }
         for key, value in options.items():
@@ -147,9 +154,6 @@ class SublarrServer(BaseApplication):
 
     def _post_worker_init(self, worker: Any) -> None:
         start_background(worker.wsgi)
-
-    def _worker_int(self, worker: Any) -> None:
-        self._shutdown(worker)
 
     def _worker_exit(self, arbiter: Any, worker: Any) -> None:
         self._shutdown(worker)
@@ -178,8 +182,14 @@ def _exit_now() -> None:
     os._exit(0)
 
 
-def run_server(settings: Settings, on_ready: Callable[[str, int], None] | None = None) -> None:
-    """Serve until Ctrl-C or SIGTERM; returns after a clean shutdown."""
+def run_server(settings: Settings, on_ready: Callable[[str, int], None] | None = None) -> int:
+    """Serve until Ctrl-C or SIGTERM; return the exit status once shut down (0: clean)."""
     server = SublarrServer(settings, on_ready, {"SUBLARR_DATA_DIR": str(Path(settings.data_dir))})
-    server.run()
+    try:
+        server.run()
+    except SystemExit as exc:  # Gunicorn's arbiter ends with sys.exit(status)
+        status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    else:
+        status = 0
     sys.stdout.flush()
+    return status

@@ -1,0 +1,180 @@
+"""End to end: `sublarr serve` as a subprocess, a real python-socketio client, a real webhook receiver.
+
+One server per module (it takes a second or two to start); the tests run in order against
+it and the last one stops it with SIGINT, as Ctrl-C would, and checks the drain.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import stat
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+
+from sublarr.core.delivery.receiver import WebhookReceiver
+from sublarr.core.delivery.signing import generate_secret
+
+from conftest import VENV_BIN, free_port
+
+START_TIMEOUT = 30
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    url: str
+    key: str
+    data_dir: Path
+    banner: list[str]
+    output: list[str] = field(default_factory=list)
+
+    def api(self, method: str, path: str, **kwargs) -> requests.Response:
+        headers = {"X-Api-Key": self.key, **kwargs.pop("headers", {})}
+        return requests.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=10, **kwargs)
+
+
+def _read_lines(stream, sink: list[str]) -> None:
+    for line in stream:
+        sink.append(line.rstrip("\n"))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("serve") / "data"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUBLARR_")}
+    env.update({"SUBLARR_DELIVERY_POLL_INTERVAL": "0.2", "SUBLARR_LOAD_PLUGINS": ""})
+    process = subprocess.Popen(
+        [str(VENV_BIN / "sublarr"), "serve", "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    output: list[str] = []
+    threading.Thread(target=_read_lines, args=(process.stdout, output), daemon=True).start()
+    deadline = time.monotonic() + START_TIMEOUT
+    while not any("Press Ctrl-C" in line for line in output):
+        assert process.poll() is None, "server exited:\n" + "\n".join(output)
+        assert time.monotonic() < deadline, "server did not start:\n" + "\n".join(output)
+        time.sleep(0.05)
+    key_line = next(line for line in output if line.strip().startswith("API key"))
+    key = key_line.split()[-1]
+    server = Server(process, f"http://127.0.0.1:{port}", key, data_dir, list(output), output)
+    yield server
+    if process.poll() is None:
+        process.kill()
+        process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as running:
+        yield running
+
+
+def test_startup_prints_url_data_and_the_new_key_once(server):
+    text = "\n".join(server.banner)
+    assert f"listening on {server.url}" in text
+    assert f"{server.url}/api/v1/openapi.json" in text
+    assert str(server.data_dir) in text
+    assert re.fullmatch(r"[0-9a-f]{32}", server.key)
+    key_file = server.data_dir / "api_key"
+    assert key_file.read_text().strip() == server.key
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert (server.data_dir / "sublarr.db").is_file()
+
+
+def test_health_openapi_and_auth(server):
+    health = requests.get(f"{server.url}/api/v1/health", timeout=10)
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "checks": {"database": "ok", "delivery": "running"}}
+    assert "Werkzeug" not in health.headers.get("Server", "")
+
+    spec = server.api("GET", "/openapi.json")
+    assert spec.status_code == 200 and "/api/v1/hooks/{hook_id}/test" in spec.json()["paths"]
+    anonymous = requests.get(f"{server.url}/api/v1/openapi.json", timeout=10)
+    assert anonymous.status_code == 401 and anonymous.json()["error"] == "unauthorized"
+    assert requests.get(f"{server.url}/api/v1/plugins?apikey={server.key}", timeout=10).status_code == 200
+
+
+def test_socketio_without_key_is_refused(server):
+    client = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(server.url, transports=["websocket"], wait_timeout=5)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(server.url, transports=["polling"], headers={"X-Api-Key": "wrong"}, wait_timeout=5)
+
+
+def test_event_reaches_socketio_and_a_signed_webhook(server, receiver):
+    secret = generate_secret()
+    receiver.secret = secret
+    created = server.api("POST", "/webhooks", json={
+        "name": "e2e", "event_name": "subtitle_downloaded", "url": receiver.url, "secret": secret,
+    })
+    assert created.status_code == 201, created.text
+    assert created.json()["secret"] != secret
+
+    client = socketio.Client(reconnection=False)
+    got = threading.Event()
+    messages: list[dict] = []
+
+    @client.on("subtitle_downloaded")
+    def on_downloaded(data):
+        messages.append(data)
+        got.set()
+
+    client.connect(server.url, transports=["websocket"], headers={"X-Api-Key": server.key}, wait_timeout=10)
+    try:
+        assert client.transport() == "websocket"
+        fired = server.api("POST", "/events/subtitle_downloaded/emit",
+                           json={"title": "Dark", "season": 1, "episode": 1, "language": "de"})
+        assert fired.status_code == 202, fired.text
+        assert got.wait(10), "no Socket.IO message"
+    finally:
+        client.disconnect()
+    assert messages[0]["title"] == "Dark" and messages[0]["language"] == "de"
+
+    (request,) = receiver.wait_for(1, timeout=15)
+    assert request.verified is True, request.verify_error
+    assert request.json["type"] == "subtitle_downloaded"
+    assert request.json["data"]["title"] == "Dark"
+    assert request.webhook_id
+
+    logs = server.api("GET", f"/hooks/logs?webhook_id={created.json()['id']}").json()
+    deadline = time.monotonic() + 10
+    while not logs["logs"] and time.monotonic() < deadline:  # the log row follows the delivery
+        time.sleep(0.1)
+        logs = server.api("GET", f"/hooks/logs?webhook_id={created.json()['id']}").json()
+    assert logs["total"] == 1, logs
+    assert logs["logs"][0]["success"] is True and logs["logs"][0]["status_code"] == 200, logs
+
+
+def test_ctrl_c_drains_a_running_delivery_and_exits_cleanly(server, receiver):
+    receiver.clear()
+    receiver.respond(delay=1.5)
+    client = socketio.Client(reconnection=False)
+    client.connect(server.url, transports=["websocket"], headers={"X-Api-Key": server.key}, wait_timeout=10)
+    assert server.api("POST", "/events/subtitle_downloaded/emit", json={"title": "Heat"}).status_code == 202
+    receiver.wait_for(1, timeout=10)  # the delivery is in flight, the receiver holds it 1.5 s
+
+    started = time.monotonic()
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=20) == 0, "\n".join(server.output)
+    elapsed = time.monotonic() - started
+    assert elapsed < 15, f"shutdown took {elapsed:.1f}s:\n" + "\n".join(server.output)
+    assert any("sublarr stopped" in line for line in server.output), "\n".join(server.output)
+
+    with sqlite3.connect(server.data_dir / "sublarr.db") as db:
+        rows = db.execute("SELECT success, status_code FROM hook_log WHERE event_name = ?",
+                          ("subtitle_downloaded",)).fetchall()
+    assert rows == [(1, 200), (1, 200)], rows  # the in-flight one finished before exit
+    client.disconnect()
