@@ -26,12 +26,14 @@ import logging
 import os
 import secrets
 import socket
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 
 from ..errors import ValidationError
 from .engine import get_engine
@@ -47,6 +49,119 @@ WILDCARD_EXCLUDED = frozenset({"hook_executed"})
 MAX_LOG_CHARS = 65_536
 
 _COLUMNS = tuple(Delivery.__table__.columns)
+
+# Hot-path statements are built once with bind parameters: SQLAlchemy then reuses their
+# compiled form, and a delivery costs the database work, not statement construction.
+_D = Delivery.__table__
+_HC = HookConfig.__table__
+_WC = WebhookConfig.__table__
+_WO = WebhookOption.__table__
+_LOG = HookLog.__table__
+
+_ENQUEUE = insert(_D)
+_DUE = (
+    select(_D.c.id)
+    .where(_D.c.status == "pending", _D.c.next_attempt_at <= bindparam("b_now"))
+    .order_by(_D.c.next_attempt_at, _D.c.id)
+    .limit(bindparam("b_limit"))
+)
+_CLAIM_VALUES = {"status": "running", "claimed_by": bindparam("b_owner"), "lease_until": bindparam("b_lease")}
+_CLAIM_SQLITE = (
+    update(_D)
+    .where(_D.c.id.in_(_DUE.scalar_subquery()), _D.c.status == "pending")
+    .values(**_CLAIM_VALUES)
+    .returning(*_COLUMNS)
+)
+_LOCKED = _DUE.with_for_update(skip_locked=True).cte("due")
+_CLAIM_POSTGRES = (
+    update(_D)
+    .where(_D.c.id == _LOCKED.c.id, _D.c.status == "pending")
+    .values(**_CLAIM_VALUES)
+    .returning(*_COLUMNS)
+)
+_LOAD_HOOK = select(_HC).where(_HC.c.id == bindparam("b_id"))
+_LOAD_WEBHOOK = (
+    select(_WC, _WO.c.method, _WO.c.headers, _WO.c.disabled_reason)
+    .select_from(_WC.outerjoin(_WO, _WO.c.webhook_id == _WC.c.id))
+    .where(_WC.c.id == bindparam("b_id"))
+)
+_LOG_INSERT = insert(_LOG)
+_HOOK_STATS = (
+    update(_HC)
+    .where(_HC.c.id == bindparam("b_id"))
+    .values(
+        trigger_count=func.coalesce(_HC.c.trigger_count, 0) + 1,
+        last_triggered_at=bindparam("b_now"),
+        last_status=bindparam("b_status"),
+    )
+)
+_WEBHOOK_STATS_VALUES = {
+    "trigger_count": func.coalesce(_WC.c.trigger_count, 0) + 1,
+    "last_triggered_at": bindparam("b_now"),
+    "last_status_code": bindparam("b_code"),
+    "last_error": bindparam("b_error"),
+}
+
+
+def _webhook_stats(failures: Any) -> Any:
+    values = dict(_WEBHOOK_STATS_VALUES)
+    if failures is not None:
+        values["consecutive_failures"] = failures
+    return (
+        update(_WC)
+        .where(_WC.c.id == bindparam("b_id"))
+        .values(**values)
+        .returning(_WC.c.consecutive_failures, _WC.c.enabled)
+    )
+
+
+# An attempt that is not the last one leaves the failure count alone; a final one resets
+# it on success and adds one on failure.
+_WEBHOOK_STATS = {
+    None: _webhook_stats(None),
+    True: _webhook_stats(0),
+    False: _webhook_stats(func.coalesce(_WC.c.consecutive_failures, 0) + 1),
+}
+_FINISH = {
+    (outcome_pending, with_owner): update(_D)
+    .where(
+        _D.c.id == bindparam("b_id"),
+        *((_D.c.claimed_by == bindparam("b_owner"),) if with_owner else ()),
+    )
+    .values(
+        status=bindparam("b_status"),
+        attempts=_D.c.attempts + 1,
+        claimed_by=None,
+        lease_until=None,
+        last_error=bindparam("b_error"),
+        **(
+            {"next_attempt_at": bindparam("b_next")}
+            if outcome_pending
+            else {"finished_at": bindparam("b_now")}
+        ),
+    )
+    for outcome_pending in (True, False)
+    for with_owner in (True, False)
+}
+
+
+_sqlite_writer = threading.Lock()
+
+
+@contextmanager
+def write_transaction() -> Iterator[Any]:
+    """A connection in a transaction that writes; on SQLite, one such transaction per process at a time.
+
+    SQLite has one writer; threads that collide inside SQLite wait in its busy handler, which
+    sleeps in steps of milliseconds. Queueing them on a lock here first is much faster.
+    """
+    engine = get_engine()
+    if engine.dialect.name == "sqlite":
+        with _sqlite_writer, engine.begin() as conn:
+            yield conn
+    else:
+        with engine.begin() as conn:
+            yield conn
 
 
 def new_delivery_id() -> str:
@@ -131,8 +246,8 @@ def enqueue_deliveries(
         )
     if not rows:
         return []
-    with get_engine().begin() as conn:
-        conn.execute(insert(Delivery), rows)
+    with write_transaction() as conn:
+        conn.execute(_ENQUEUE, rows)
     return [r["id"] for r in rows]
 
 
@@ -143,33 +258,13 @@ def claim_deliveries(
     if limit <= 0:
         return []
     now = time.time() if now is None else now
-    engine = get_engine()
-    due = (
-        select(Delivery.id)
-        .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
-        .order_by(Delivery.next_attempt_at, Delivery.id)
-        .limit(limit)
-    )
-    values = {"status": "running", "claimed_by": owner, "lease_until": now + lease_seconds}
-    if engine.dialect.name == "postgresql":
-        # A locking CTE runs once; an IN (subquery) may be re-run per row and claim too many.
-        locked = due.with_for_update(skip_locked=True).cte("due")
-        statement = (
-            update(Delivery)
-            .where(Delivery.id == locked.c.id, Delivery.status == "pending")
-            .values(**values)
-            .returning(*_COLUMNS)
-        )
-    else:
-        # SQLite: one writer at a time, so the single UPDATE statement is the atomic claim.
-        statement = (
-            update(Delivery)
-            .where(Delivery.id.in_(due.scalar_subquery()), Delivery.status == "pending")
-            .values(**values)
-            .returning(*_COLUMNS)
-        )
-    with engine.begin() as conn:
-        rows = [_row(r) for r in conn.execute(statement)]
+    # PostgreSQL: a locking CTE runs once (an IN (subquery) may be re-run per row and claim
+    # too many) and skips rows other pools hold. SQLite has one writer at a time, so the
+    # single UPDATE statement is the atomic claim.
+    statement = _CLAIM_POSTGRES if get_engine().dialect.name == "postgresql" else _CLAIM_SQLITE
+    params = {"b_now": now, "b_limit": int(limit), "b_owner": owner, "b_lease": now + lease_seconds}
+    with write_transaction() as conn:
+        rows = [_row(r) for r in conn.execute(statement, params)]
     rows.sort(key=lambda r: (r["next_attempt_at"], r["id"]))
     return rows
 
@@ -184,7 +279,7 @@ def next_due_at() -> float | None:
 
 def renew_leases(owner: str, lease_seconds: float) -> int:
     """Extend the lease of every delivery ``owner`` is running; return how many."""
-    with get_engine().begin() as conn:
+    with write_transaction() as conn:
         result = conn.execute(
             update(Delivery)
             .where(Delivery.claimed_by == owner, Delivery.status == "running")
@@ -205,7 +300,7 @@ def _release(conn: Any, *conditions: Any) -> int:
 def release_expired(now: float | None = None) -> int:
     """Put running deliveries whose lease ran out back to pending; return how many."""
     now = time.time() if now is None else now
-    with get_engine().begin() as conn:
+    with write_transaction() as conn:
         count = _release(conn, Delivery.lease_until < now)
     if count:
         logger.warning("%d delivery(ies) whose worker stopped renewing its lease are pending again", count)
@@ -219,7 +314,7 @@ def release_owner(owner: str, ids: Sequence[str] | None = None) -> int:
         if not ids:
             return 0
         conditions.append(Delivery.id.in_(list(ids)))
-    with get_engine().begin() as conn:
+    with write_transaction() as conn:
         return _release(conn, *conditions)
 
 
@@ -251,7 +346,7 @@ def release_dead_owners() -> int:
                 dead.append(owner)
     if not dead:
         return 0
-    with get_engine().begin() as conn:
+    with write_transaction() as conn:
         count = _release(conn, Delivery.claimed_by.in_(dead))
     logger.warning("%d delivery(ies) of %d dead worker pool(s) are pending again", count, len(dead))
     return count
@@ -264,17 +359,13 @@ def load_target(kind: str, target_id: int) -> dict[str, Any] | None:
     """The hook (``script``) or webhook (with its options) a delivery runs, or ``None`` if deleted."""
     with get_engine().connect() as conn:
         if kind == "script":
-            row = conn.execute(select(HookConfig).where(HookConfig.id == target_id)).first()
+            row = conn.execute(_LOAD_HOOK, {"b_id": target_id}).first()
             if row is None:
                 return None
             record = _row(row)
             record["enabled"] = bool(record["enabled"])
             return record
-        row = conn.execute(
-            select(WebhookConfig, WebhookOption.method, WebhookOption.headers, WebhookOption.disabled_reason)
-            .outerjoin(WebhookOption, WebhookOption.webhook_id == WebhookConfig.id)
-            .where(WebhookConfig.id == target_id)
-        ).first()
+        row = conn.execute(_LOAD_WEBHOOK, {"b_id": target_id}).first()
     if row is None:
         return None
     record = _row(row)
@@ -322,7 +413,7 @@ def set_webhook_options(
     if disabled_reason is not None:
         values["disabled_reason"] = disabled_reason
     if values:
-        with get_engine().begin() as conn:
+        with write_transaction() as conn:
             _upsert_options(conn, webhook_id, values)
 
 
@@ -375,50 +466,39 @@ def record_attempt(
     """
     now_iso = utcnow_iso()
     record = AttemptRecord(log_id=None)
-    with get_engine().begin() as conn:
+    with write_transaction() as conn:
         result = conn.execute(
-            insert(HookLog).values(
-                hook_id=target_id if kind == "script" else None,
-                webhook_id=target_id if kind == "webhook" else None,
-                event_name=event_name,
-                hook_type=kind,
-                success=int(success),
-                exit_code=exit_code,
-                status_code=status_code,
-                stdout=_clip(stdout),
-                stderr=_clip(stderr),
-                error=_clip(error),
-                duration_ms=float(duration_ms),
-                triggered_at=now_iso,
-            )
+            _LOG_INSERT,
+            {
+                "hook_id": target_id if kind == "script" else None,
+                "webhook_id": target_id if kind == "webhook" else None,
+                "event_name": event_name,
+                "hook_type": kind,
+                "success": int(success),
+                "exit_code": exit_code,
+                "status_code": status_code,
+                "stdout": _clip(stdout),
+                "stderr": _clip(stderr),
+                "error": _clip(error),
+                "duration_ms": float(duration_ms),
+                "triggered_at": now_iso,
+            },
         )
         record.log_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
         if update_stats and kind == "script":
             conn.execute(
-                update(HookConfig)
-                .where(HookConfig.id == target_id)
-                .values(
-                    trigger_count=func.coalesce(HookConfig.trigger_count, 0) + 1,
-                    last_triggered_at=now_iso,
-                    last_status="success" if success else "failed",
-                )
+                _HOOK_STATS,
+                {"b_id": target_id, "b_now": now_iso, "b_status": "success" if success else "failed"},
             )
         elif update_stats and kind == "webhook":
-            values: dict[str, Any] = {
-                "trigger_count": func.coalesce(WebhookConfig.trigger_count, 0) + 1,
-                "last_triggered_at": now_iso,
-                "last_status_code": status_code or 0,
-                "last_error": "" if success else _clip(error),
-            }
-            if final:
-                values["consecutive_failures"] = (
-                    0 if success else func.coalesce(WebhookConfig.consecutive_failures, 0) + 1
-                )
             row = conn.execute(
-                update(WebhookConfig)
-                .where(WebhookConfig.id == target_id)
-                .values(**values)
-                .returning(WebhookConfig.consecutive_failures, WebhookConfig.enabled)
+                _WEBHOOK_STATS[bool(success) if final else None],
+                {
+                    "b_id": target_id,
+                    "b_now": now_iso,
+                    "b_code": status_code or 0,
+                    "b_error": "" if success else _clip(error),
+                },
             ).first()
             if row is not None:
                 record.consecutive_failures = int(row.consecutive_failures or 0)
@@ -431,25 +511,23 @@ def record_attempt(
                 ):
                     reason = f"{record.consecutive_failures} deliveries in a row failed"
                 if reason and row.enabled:
-                    conn.execute(update(WebhookConfig).where(WebhookConfig.id == target_id).values(enabled=0))
+                    conn.execute(update(_WC).where(_WC.c.id == target_id).values(enabled=0))
                     _upsert_options(conn, target_id, {"disabled_reason": reason})
                     record.disabled, record.disabled_reason = True, reason
         if delivery_id is not None:
-            state: dict[str, Any] = {
-                "status": outcome,
-                "attempts": Delivery.attempts + 1,
-                "claimed_by": None,
-                "lease_until": None,
-                "last_error": _clip(error) if not success else "",
+            pending = outcome == "pending"
+            params: dict[str, Any] = {
+                "b_id": delivery_id,
+                "b_status": outcome,
+                "b_error": _clip(error) if not success else "",
             }
-            if outcome == "pending":
-                state["next_attempt_at"] = next_attempt_at if next_attempt_at is not None else time.time()
-            else:
-                state["finished_at"] = now_iso
-            condition = Delivery.id == delivery_id
             if owner is not None:
-                condition = and_(condition, Delivery.claimed_by == owner)
-            conn.execute(update(Delivery).where(condition).values(**state))
+                params["b_owner"] = owner
+            if pending:
+                params["b_next"] = next_attempt_at if next_attempt_at is not None else time.time()
+            else:
+                params["b_now"] = now_iso
+            conn.execute(_FINISH[(pending, owner is not None)], params)
     return record
 
 
@@ -458,7 +536,7 @@ def skip_delivery(delivery_id: str, owner: str | None, reason: str) -> None:
     condition = Delivery.id == delivery_id
     if owner is not None:
         condition = and_(condition, Delivery.claimed_by == owner)
-    with get_engine().begin() as conn:
+    with write_transaction() as conn:
         conn.execute(
             update(Delivery)
             .where(condition)
@@ -509,7 +587,7 @@ def purge_finished(older_than_seconds: float) -> int:
     """Delete finished deliveries older than the given age; return how many (their log rows stay)."""
     cutoff = time.time() - older_than_seconds
     cutoff_iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(cutoff))
-    with get_engine().begin() as conn:
+    with write_transaction() as conn:
         result = conn.execute(
             delete(Delivery).where(Delivery.status.in_(FINISHED), Delivery.finished_at < cutoff_iso)
         )
