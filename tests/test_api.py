@@ -167,6 +167,7 @@ def test_hook_update_refusals_and_missing_ids(api_client, script):
         kwargs = {"json": {"name": "x"}} if method == "put" else {}
         assert error_of(getattr(api_client, method)(f"{API}/hooks/999", **kwargs), 404)
     assert error_of(api_client.get(f"{API}/hooks/{2**70}"), 404)
+    assert error_of(api_client.delete(f"{API}/hooks/0"), 404)  # found by the fuzz test: was a 422
     assert error_of(api_client.post(f"{API}/hooks/999/test"), 404)
 
 
@@ -299,6 +300,7 @@ def test_webhook_missing_ids(api_client):
         kwargs = {"json": {"name": "x"}} if method == "put" else {}
         assert error_of(getattr(api_client, method)(f"{API}/webhooks/41", **kwargs), 404)
     assert error_of(api_client.post(f"{API}/webhooks/41/test"), 404)
+    assert error_of(api_client.get(f"{API}/webhooks/0"), 404)
 
 
 def test_webhook_test_delivers_a_signed_sample(api_client, webhook_receiver):

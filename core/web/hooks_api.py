@@ -52,7 +52,7 @@ def _refused_script(exc: ScriptRefusedError) -> ValidationError:
 
 def hook_or_404(hook_id: int) -> dict[str, Any]:
     """The stored hook ``hook_id``; ``NotFoundError`` when there is none."""
-    record = store.get_hook_config(hook_id) if hook_id <= MAX_ID else None
+    record = store.get_hook_config(hook_id) if 1 <= hook_id <= MAX_ID else None
     if record is None:
         raise NotFoundError(f"hook {hook_id} does not exist")
     return record

@@ -47,7 +47,7 @@ def _settings() -> Any:
 
 
 def _stored(webhook_id: int) -> dict[str, Any]:
-    if webhook_id > MAX_ID:
+    if not 1 <= webhook_id <= MAX_ID:
         raise NotFoundError(f"webhook {webhook_id} does not exist")
     return admin.get_webhook(webhook_id)
 
