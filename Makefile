@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh machine:
-#   make run   -> create .venv, install sublarr, start the main job
+#   make run   -> create .venv, install sublarr, start the server (sublarr serve)
 #   make test  -> create .venv, install sublarr with test extras, run the suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -15,9 +15,10 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test,postgres]'
 	touch $@
 
+# The server: REST API, Socket.IO and the hook/webhook workers on http://127.0.0.1:8767
+# (SUBLARR_HOST / SUBLARR_PORT / SUBLARR_DATA_DIR or `sublarr serve --help` to change).
 run: $(VENV)/.installed
-	$(BIN)/sublarr events
-	$(BIN)/sublarr plugins --all
+	$(BIN)/sublarr serve
 
 # In CI (CI=true) or with SUBLARR_START_POSTGRES=1 a throwaway PostgreSQL is installed and
 # started so the PostgreSQL tests run; by hand they are skipped with a loud reason.
