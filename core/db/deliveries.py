@@ -58,7 +58,11 @@ _WC = WebhookConfig.__table__
 _WO = WebhookOption.__table__
 _LOG = HookLog.__table__
 
-_ENQUEUE = insert(_D)
+_ENQUEUE_FIELDS = (
+    "id", "kind", "target_id", "event_name", "event_id", "event_timestamp", "payload", "status",
+    "attempts", "next_attempt_at", "last_error", "created_at",
+)  # fmt: skip
+_ENQUEUE = insert(_D).values({name: bindparam(f"v_{name}") for name in _ENQUEUE_FIELDS})
 _DUE = (
     select(_D.c.id)
     .where(_D.c.status == "pending", _D.c.next_attempt_at <= bindparam("b_now"))
@@ -85,7 +89,11 @@ _LOAD_WEBHOOK = (
     .select_from(_WC.outerjoin(_WO, _WO.c.webhook_id == _WC.c.id))
     .where(_WC.c.id == bindparam("b_id"))
 )
-_LOG_INSERT = insert(_LOG)
+_LOG_FIELDS = (
+    "hook_id", "webhook_id", "event_name", "hook_type", "success", "exit_code", "status_code",
+    "stdout", "stderr", "error", "duration_ms", "triggered_at",
+)  # fmt: skip
+_LOG_INSERT = insert(_LOG).values({name: bindparam(f"v_{name}") for name in _LOG_FIELDS}).returning(_LOG.c.id)
 _HOOK_STATS = (
     update(_HC)
     .where(_HC.c.id == bindparam("b_id"))
@@ -101,6 +109,51 @@ _WEBHOOK_STATS_VALUES = {
     "last_status_code": bindparam("b_code"),
     "last_error": bindparam("b_error"),
 }
+
+
+_compiled: dict[tuple[int, str], tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+
+
+@dataclass
+class _RawResult:
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    rowcount: int
+
+    def dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row)) for row in self.rows]
+
+
+def _bind(order: tuple[str, ...] | None, defaults: dict[str, Any], params: dict[str, Any]) -> Any:
+    if order is None:
+        return {**defaults, **params}
+    return tuple(params[name] if name in params else defaults[name] for name in order)
+
+
+def _raw(conn: Any, statement: Any, params: Any, *, many: bool = False) -> _RawResult:
+    """Run a prebuilt statement on the DBAPI cursor of ``conn`` (inside its transaction).
+
+    The statement is compiled once per dialect; this skips SQLAlchemy's per-execution work,
+    which is most of the cost of the small statements a delivery needs.
+    """
+    key = (id(statement), conn.dialect.name)
+    entry = _compiled.get(key)
+    if entry is None:
+        compiled = statement.compile(dialect=conn.dialect)
+        entry = (str(compiled), compiled.positiontup, dict(compiled.params))
+        _compiled[key] = entry
+    sql, order, defaults = entry
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, [_bind(order, defaults, p) for p in params])
+        else:
+            cursor.execute(sql, _bind(order, defaults, params))
+        columns = tuple(d[0] for d in cursor.description) if cursor.description else ()
+        rows = list(cursor.fetchall()) if columns else []
+        return _RawResult(columns, rows, cursor.rowcount)
+    finally:
+        cursor.close()
 
 
 def _webhook_stats(failures: Any) -> Any:
@@ -247,7 +300,7 @@ def enqueue_deliveries(
     if not rows:
         return []
     with write_transaction() as conn:
-        conn.execute(_ENQUEUE, rows)
+        _raw(conn, _ENQUEUE, [{f"v_{k}": v for k, v in row.items()} for row in rows], many=True)
     return [r["id"] for r in rows]
 
 
@@ -264,7 +317,7 @@ def claim_deliveries(
     statement = _CLAIM_POSTGRES if get_engine().dialect.name == "postgresql" else _CLAIM_SQLITE
     params = {"b_now": now, "b_limit": int(limit), "b_owner": owner, "b_lease": now + lease_seconds}
     with write_transaction() as conn:
-        rows = [_row(r) for r in conn.execute(statement, params)]
+        rows = _raw(conn, statement, params).dicts()
     rows.sort(key=lambda r: (r["next_attempt_at"], r["id"]))
     return rows
 
@@ -467,31 +520,34 @@ def record_attempt(
     now_iso = utcnow_iso()
     record = AttemptRecord(log_id=None)
     with write_transaction() as conn:
-        result = conn.execute(
+        result = _raw(
+            conn,
             _LOG_INSERT,
             {
-                "hook_id": target_id if kind == "script" else None,
-                "webhook_id": target_id if kind == "webhook" else None,
-                "event_name": event_name,
-                "hook_type": kind,
-                "success": int(success),
-                "exit_code": exit_code,
-                "status_code": status_code,
-                "stdout": _clip(stdout),
-                "stderr": _clip(stderr),
-                "error": _clip(error),
-                "duration_ms": float(duration_ms),
-                "triggered_at": now_iso,
+                "v_hook_id": target_id if kind == "script" else None,
+                "v_webhook_id": target_id if kind == "webhook" else None,
+                "v_event_name": event_name,
+                "v_hook_type": kind,
+                "v_success": int(success),
+                "v_exit_code": exit_code,
+                "v_status_code": status_code,
+                "v_stdout": _clip(stdout),
+                "v_stderr": _clip(stderr),
+                "v_error": _clip(error),
+                "v_duration_ms": float(duration_ms),
+                "v_triggered_at": now_iso,
             },
         )
-        record.log_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+        record.log_id = result.rows[0][0] if result.rows else None
         if update_stats and kind == "script":
-            conn.execute(
+            _raw(
+                conn,
                 _HOOK_STATS,
                 {"b_id": target_id, "b_now": now_iso, "b_status": "success" if success else "failed"},
             )
         elif update_stats and kind == "webhook":
-            row = conn.execute(
+            stats = _raw(
+                conn,
                 _WEBHOOK_STATS[bool(success) if final else None],
                 {
                     "b_id": target_id,
@@ -499,9 +555,10 @@ def record_attempt(
                     "b_code": status_code or 0,
                     "b_error": "" if success else _clip(error),
                 },
-            ).first()
-            if row is not None:
-                record.consecutive_failures = int(row.consecutive_failures or 0)
+            )
+            if stats.rows:
+                failures, enabled = stats.rows[0]
+                record.consecutive_failures = int(failures or 0)
                 reason = disable_reason
                 if (
                     not reason
@@ -510,7 +567,7 @@ def record_attempt(
                     and record.consecutive_failures >= failure_threshold
                 ):
                     reason = f"{record.consecutive_failures} deliveries in a row failed"
-                if reason and row.enabled:
+                if reason and enabled:
                     conn.execute(update(_WC).where(_WC.c.id == target_id).values(enabled=0))
                     _upsert_options(conn, target_id, {"disabled_reason": reason})
                     record.disabled, record.disabled_reason = True, reason
@@ -527,7 +584,7 @@ def record_attempt(
                 params["b_next"] = next_attempt_at if next_attempt_at is not None else time.time()
             else:
                 params["b_now"] = now_iso
-            conn.execute(_FINISH[(pending, owner is not None)], params)
+            _raw(conn, _FINISH[(pending, owner is not None)], params)
     return record
 
 

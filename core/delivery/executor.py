@@ -20,6 +20,7 @@ from typing import Any
 
 from ..db import deliveries
 from ..settings import Settings
+from . import subscriptions
 from .retry_policy import RetryPolicy
 from .script_runner import ScriptRefusedError, build_environment, resolve_script, run_script
 from .webhook_sender import WebhookSender, build_envelope, redact
@@ -74,7 +75,7 @@ class DeliveryExecutor:
 
     def run(self, row: dict[str, Any], owner: str | None) -> DeliveryResult | None:
         """Run one attempt of a claimed delivery row; ``None`` when it was skipped."""
-        target = deliveries.load_target(row["kind"], row["target_id"])
+        target = subscriptions.targets.get(row["kind"], row["target_id"])
         if target is None or not target["enabled"]:
             reason = f"{'hook' if row['kind'] == 'script' else 'webhook'} {row['target_id']} " + (
                 "was deleted" if target is None else "is disabled"

