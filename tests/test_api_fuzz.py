@@ -43,7 +43,7 @@ def no_dns(monkeypatch):
 
 
 FUZZ_SETTINGS = settings(
-    max_examples=30,
+    max_examples=20,
     deadline=None,
     derandomize=True,
     phases=[Phase.explicit, Phase.generate],

@@ -185,9 +185,12 @@ def _exit_now() -> None:
 def run_server(settings: Settings, on_ready: Callable[[str, int], None] | None = None) -> int:
     """Serve until Ctrl-C or SIGTERM; return the exit status once shut down (0: clean)."""
     server = SublarrServer(settings, on_ready, {"SUBLARR_DATA_DIR": str(Path(settings.data_dir))})
+    master = os.getpid()
     try:
         server.run()
     except SystemExit as exc:  # Gunicorn's arbiter ends with sys.exit(status)
+        if os.getpid() != master:
+            raise  # the forked worker leaving: it must not run the caller's code
         status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     else:
         status = 0
