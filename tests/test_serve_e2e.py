@@ -22,7 +22,6 @@ import pytest
 import requests
 import socketio
 
-from sublarr.core.delivery.receiver import WebhookReceiver
 from sublarr.core.delivery.signing import generate_secret
 
 from conftest import VENV_BIN, free_port
@@ -75,12 +74,6 @@ def server(tmp_path_factory) -> Iterator[Server]:
         process.wait(10)
 
 
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as running:
-        yield running
-
-
 def test_startup_prints_url_data_and_the_new_key_once(server):
     text = "\n".join(server.banner)
     assert f"listening on {server.url}" in text
@@ -114,7 +107,8 @@ def test_socketio_without_key_is_refused(server):
         client.connect(server.url, transports=["polling"], headers={"X-Api-Key": "wrong"}, wait_timeout=5)
 
 
-def test_event_reaches_socketio_and_a_signed_webhook(server, receiver):
+def test_event_reaches_socketio_and_a_signed_webhook(server, webhook_receiver):
+    receiver = webhook_receiver
     secret = generate_secret()
     receiver.secret = secret
     created = server.api("POST", "/webhooks", json={
@@ -158,13 +152,16 @@ def test_event_reaches_socketio_and_a_signed_webhook(server, receiver):
     assert logs["logs"][0]["success"] is True and logs["logs"][0]["status_code"] == 200, logs
 
 
-def test_ctrl_c_drains_a_running_delivery_and_exits_cleanly(server, receiver):
-    receiver.clear()
-    receiver.respond(delay=1.5)
+def test_ctrl_c_drains_a_running_delivery_and_exits_cleanly(server, webhook_receiver):
+    webhook_receiver.respond(delay=1.5)
+    created = server.api("POST", "/webhooks", json={
+        "name": "slow", "event_name": "upgrade_complete", "url": webhook_receiver.url,
+    })
+    assert created.status_code == 201, created.text
     client = socketio.Client(reconnection=False)
     client.connect(server.url, transports=["websocket"], headers={"X-Api-Key": server.key}, wait_timeout=10)
-    assert server.api("POST", "/events/subtitle_downloaded/emit", json={"title": "Heat"}).status_code == 202
-    receiver.wait_for(1, timeout=10)  # the delivery is in flight, the receiver holds it 1.5 s
+    assert server.api("POST", "/events/upgrade_complete/emit", json={"title": "Heat"}).status_code == 202
+    webhook_receiver.wait_for(1, timeout=10)  # the delivery is in flight, the receiver holds it 1.5 s
 
     started = time.monotonic()
     server.process.send_signal(signal.SIGINT)
@@ -175,6 +172,6 @@ def test_ctrl_c_drains_a_running_delivery_and_exits_cleanly(server, receiver):
 
     with sqlite3.connect(server.data_dir / "sublarr.db") as db:
         rows = db.execute("SELECT success, status_code FROM hook_log WHERE event_name = ?",
-                          ("subtitle_downloaded",)).fetchall()
-    assert rows == [(1, 200), (1, 200)], rows  # the in-flight one finished before exit
+                          ("upgrade_complete",)).fetchall()
+    assert rows == [(1, 200)], rows  # the in-flight delivery finished before the exit
     client.disconnect()
