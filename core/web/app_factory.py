@@ -90,7 +90,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         version=__version__,
         spec_path=SPEC_PATH,
         docs_path=None,
+        # Both given: Flask would otherwise look them up through the ``sublarr`` namespace
+        # package, which fails when it spans an editable and a regular install.
         root_path=str(Path(__file__).resolve().parent),
+        instance_path=str(Path(__file__).resolve().parent / "instance"),
     )
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
