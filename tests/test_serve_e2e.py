@@ -48,9 +48,8 @@ def _read_lines(stream, sink: list[str]) -> None:
         sink.append(line.rstrip("\n"))
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("serve") / "data"
+def start_server(data_dir: Path) -> Server:
+    """Run `sublarr serve` on a free port; return once it printed its banner."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUBLARR_")}
     env.update({"SUBLARR_DELIVERY_POLL_INTERVAL": "0.2", "SUBLARR_LOAD_PLUGINS": ""})
@@ -66,12 +65,17 @@ def server(tmp_path_factory) -> Iterator[Server]:
         assert time.monotonic() < deadline, "server did not start:\n" + "\n".join(output)
         time.sleep(0.05)
     key_line = next(line for line in output if line.strip().startswith("API key"))
-    key = key_line.split()[-1]
-    server = Server(process, f"http://127.0.0.1:{port}", key, data_dir, list(output), output)
-    yield server
-    if process.poll() is None:
-        process.kill()
-        process.wait(10)
+    key = (data_dir / "api_key").read_text().strip() if " in " in key_line else key_line.split()[-1]
+    return Server(process, f"http://127.0.0.1:{port}", key, data_dir, list(output), output)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    running = start_server(tmp_path_factory.mktemp("serve") / "data")
+    yield running
+    if running.process.poll() is None:
+        running.process.kill()
+        running.process.wait(10)
 
 
 def test_startup_prints_url_data_and_the_new_key_once(server):
@@ -97,6 +101,19 @@ def test_health_openapi_and_auth(server):
     anonymous = requests.get(f"{server.url}/api/v1/openapi.json", timeout=10)
     assert anonymous.status_code == 401 and anonymous.json()["error"] == "unauthorized"
     assert requests.get(f"{server.url}/api/v1/plugins?apikey={server.key}", timeout=10).status_code == 200
+
+
+def test_socketio_polling_with_the_key(server):
+    client = socketio.Client(reconnection=False)
+    got = threading.Event()
+    client.on("batch_complete", lambda data: got.set())
+    client.connect(server.url, transports=["polling"], headers={"X-Api-Key": server.key}, wait_timeout=10)
+    try:
+        assert client.transport() == "polling"
+        assert server.api("POST", "/events/batch_complete/emit", json={"total": 3}).status_code == 202
+        assert got.wait(10), "no Socket.IO message over long-polling"
+    finally:
+        client.disconnect()
 
 
 def test_socketio_without_key_is_refused(server):
@@ -175,3 +192,20 @@ def test_ctrl_c_drains_a_running_delivery_and_exits_cleanly(server, webhook_rece
                           ("upgrade_complete",)).fetchall()
     assert rows == [(1, 200)], rows  # the in-flight delivery finished before the exit
     client.disconnect()
+
+
+def test_second_start_keeps_the_key_unprinted_and_sigterm_stops_it(server):
+    assert server.process.poll() is not None  # the module's server was stopped above
+    again = start_server(server.data_dir)
+    try:
+        text = "\n".join(again.banner)
+        assert server.key not in text
+        assert f"API key    in {server.data_dir / 'api_key'}" in text
+        assert again.key == server.key
+        assert again.api("GET", "/webhooks").json()["webhooks"][0]["name"] == "e2e"  # same database
+        again.process.send_signal(signal.SIGTERM)
+        assert again.process.wait(timeout=20) == 0, "\n".join(again.output)
+        assert again.output.count("sublarr stopped.") == 1
+    finally:
+        if again.process.poll() is None:
+            again.process.kill()
