@@ -56,7 +56,10 @@ def test_script_gets_a_clean_environment_the_payload_and_stdin(
     monkeypatch.setenv("LEAKED_SECRET", "do-not-pass-me")
     out = tmp_path / "out"
     out.mkdir()
-    script(hooks_dir, "dump.sh", f'env > "{out}/env"\ncat > "{out}/stdin"\npwd > "{out}/cwd"\n')
+    script(
+        hooks_dir, "dump.sh",
+        f'env > "{out}/env"\ncat > "{out}/stdin"\npwd > "{out}/cwd"\nls -A > "{out}/ls"\ntouch left-behind\n',
+    )  # fmt: skip
     add_hook("dump", "subtitle_downloaded", "dump.sh")
     delivery_pool()
     event_id = emit_event(
@@ -81,8 +84,10 @@ def test_script_gets_a_clean_environment_the_payload_and_stdin(
     data = json.loads(env["SUBLARR_EVENT_DATA"])
     assert data["title"] == "Dark\nInjected=1\x00" and data["language"] == "de"
     assert json.loads((out / "stdin").read_text()) == data
-    cwd = (out / "cwd").read_text().strip()
-    assert cwd != str(hooks_dir) and not Path(cwd).exists()  # a temporary directory, removed
+    cwd = Path((out / "cwd").read_text().strip())
+    assert cwd.name.startswith("sublarr-hook-") and cwd.parent != hooks_dir
+    assert (out / "ls").read_text() == ""  # empty when the script starts
+    assert list(cwd.iterdir()) == []  # and emptied after it ran
 
 
 def test_long_values_are_capped_in_the_environment(hooks_dir, tmp_path):

@@ -5,7 +5,8 @@
   when a hook is saved and again before every run; anything else is refused with
   ``ScriptRefusedError``.
 * **How.** The script is run as an argv of one element (no shell), in a new session (its
-  own process group), with an empty temporary directory as working directory.
+  own process group), with an empty private temporary directory as working directory
+  (one per worker thread, emptied after every run).
 * **What it sees.** A clean environment: ``PATH``, ``HOME``, ``SUBLARR_EVENT`` (the event
   name), ``SUBLARR_EVENT_ID``, ``SUBLARR_EVENT_DATA`` (the payload as JSON) and one
   ``SUBLARR_<KEY>`` per payload key (strings as is, numbers and booleans as text, lists
@@ -20,14 +21,17 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,6 +144,42 @@ class _Capture:
         return text
 
 
+_workdirs = threading.local()
+_all_workdirs: set[str] = set()
+
+
+def _workdir() -> str:
+    """This thread's private, empty working directory for scripts (made once, emptied after each run)."""
+    path = getattr(_workdirs, "path", None)
+    if path is None or not os.path.isdir(path):
+        path = tempfile.mkdtemp(prefix="sublarr-hook-")
+        _workdirs.path = path
+        _all_workdirs.add(path)
+    return path
+
+
+def _empty(path: str) -> None:
+    """Remove whatever a script left in its working directory."""
+    try:
+        with os.scandir(path) as entries:
+            leftovers = list(entries)
+    except OSError:
+        _workdirs.path = None
+        return
+    for entry in leftovers:
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
+@atexit.register
+def _remove_workdirs() -> None:
+    for path in list(_all_workdirs):
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def _kill_group(pgid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
@@ -156,7 +196,8 @@ def run_script(
     """Run ``script`` (already resolved) once and return its ``ScriptResult``."""
     started = time.monotonic()
     deadline = started + timeout
-    with tempfile.TemporaryDirectory(prefix="sublarr-hook-") as cwd:
+    cwd = _workdir()
+    try:
         try:
             proc = subprocess.Popen(
                 [os.fspath(script)],
@@ -186,6 +227,8 @@ def run_script(
                     with contextlib.suppress(OSError):
                         pipe.close()
             exit_code = proc.wait()
+    finally:
+        _empty(cwd)
     duration_ms = (time.monotonic() - started) * 1000
     if timed_out:
         return ScriptResult(

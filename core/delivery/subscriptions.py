@@ -21,7 +21,10 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
+from ..db import engine as _db_engine
+
 logger = logging.getLogger(__name__)
+_monotonic = time.monotonic
 
 _EMPTY: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
 _DIRTY_KEY = "sublarr_subscriptions_dirty"
@@ -52,25 +55,26 @@ class SubscriptionCache:
 
     def lookup(self, event_name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """``(hook_ids, webhook_ids)`` subscribed to ``event_name`` (enabled only)."""
-        from ..db import engine as db_engine
-
-        engine = db_engine._engine  # the current engine, or None before init_db
         entry = self._entries.get(event_name)
         if (
             entry is not None
             and entry[0] == self.generation
-            and entry[1] is engine
-            and entry[2] > time.monotonic()
+            and entry[1] is _db_engine._engine
+            and entry[2] > _monotonic()
         ):
             return entry[3]
+        return self._refresh(event_name)
+
+    def _refresh(self, event_name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        engine = _db_engine._engine  # the current engine, or None before init_db
         generation = self.generation
         answer = self._query(event_name, engine)
         with self._lock:
             if generation == self.generation:
                 self._entries[event_name] = (
                     generation,
-                    db_engine._engine,
-                    time.monotonic() + self._ttl_seconds(),
+                    _db_engine._engine,
+                    _monotonic() + self._ttl_seconds(),
                     answer,
                 )
         return answer
@@ -107,11 +111,10 @@ class TargetCache:
 
     def get(self, kind: str, target_id: int) -> dict[str, Any] | None:
         """The record (``None`` when deleted), from the cache or the database."""
-        from ..db import engine as db_engine
         from ..db.deliveries import load_target
 
         key = (kind, target_id)
-        engine = db_engine._engine
+        engine = _db_engine._engine
         entry = self._entries.get(key)
         if (
             entry is not None

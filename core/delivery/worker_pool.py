@@ -48,6 +48,7 @@ class WorkerPool:
         self.settings = settings if settings is not None else load_settings()
         self.size = int(workers or self.settings.delivery_workers)
         self.capacity = 2 * self.size
+        self.refill_batch = max(1, self.size)
         self.owner = deliveries.pool_owner_id()
         self.sender = WebhookSender(
             UrlPolicy.from_strings(self.settings.webhook_deny_networks), max_connections=self.capacity
@@ -57,6 +58,7 @@ class WorkerPool:
         self._cond = threading.Condition()
         self._wake = False
         self._claimed: set[str] = set()
+        self._reserved = 0
         self._running: set[str] = set()
         self._stopping = threading.Event()
         self._dispatcher: threading.Thread | None = None
@@ -185,11 +187,16 @@ class WorkerPool:
                     last_maintenance = time.monotonic()
                 with self._cond:
                     free = self.capacity - len(self._claimed)
+                    self._reserved = max(0, free)
                     self._wake = False
-                rows = deliveries.claim_deliveries(self.owner, free, lease) if free > 0 else []
-                for row in rows:
+                rows = []
+                try:
+                    rows = deliveries.claim_deliveries(self.owner, free, lease) if free > 0 else []
+                finally:
                     with self._cond:
-                        self._claimed.add(row["id"])
+                        self._reserved = 0
+                        self._claimed.update(row["id"] for row in rows)
+                for row in rows:
                     self._queue.put(row)
                 if rows and len(rows) < free:
                     continue  # maybe more became due meanwhile; claim again
@@ -225,8 +232,11 @@ class WorkerPool:
                     self._running.discard(row["id"])
                     self._claimed.discard(row["id"])
                     self.completed += 1
-                    self._wake = True
-                    self._cond.notify_all()
+                    # Wake the dispatcher when half the capacity is free, so it claims in
+                    # batches rather than one row per finished delivery.
+                    if len(self._claimed) + self._reserved <= self.capacity - self.refill_batch:
+                        self._wake = True
+                        self._cond.notify_all()
 
 
 # -- the current pool ----------------------------------------------------------------------
