@@ -10,6 +10,7 @@ import click
 
 from . import __version__, scoring_cli
 from .db.cli import db_group
+from .delivery.cli import hooks_group, logs_command, webhooks_group
 from .errors import SublarrError
 from .event_catalog import describe_catalog
 from .events import emit_event
@@ -119,6 +120,11 @@ cli.add_command(db_group)
 # The server: `sublarr serve`, `sublarr config show`.
 cli.add_command(serve_command)
 cli.add_command(config_group)
+
+# Deliveries: `sublarr hooks ...`, `sublarr webhooks ...`, `sublarr logs`.
+cli.add_command(hooks_group)
+cli.add_command(webhooks_group)
+cli.add_command(logs_command)
 
 
 def build_cli() -> click.Group:

@@ -13,6 +13,16 @@ using the same ``SUBLARR_*`` names.
 | ``SUBLARR_DATABASE_URL`` | any SQLAlchemy URL; overrides the embedded SQLite file | unset |
 | ``SUBLARR_SCORING_CACHE_TTL`` | seconds the scorer keeps weights and modifiers | ``60`` |
 | ``SUBLARR_HOOKS_DIR`` | the only directory script hooks may live in | ``<data dir>/hooks`` |
+| ``SUBLARR_DELIVERY_WORKERS`` | worker threads running hook and webhook deliveries | ``4`` |
+| ``SUBLARR_DELIVERY_POLL_INTERVAL`` | seconds between looks at the queue for other processes' work | ``1`` |
+| ``SUBLARR_DELIVERY_LEASE`` | seconds a claim lasts unrenewed (crash recovery) | ``60`` |
+| ``SUBLARR_DELIVERY_SHUTDOWN_TIMEOUT`` | seconds a graceful stop waits for running work | ``10`` |
+| ``SUBLARR_WEBHOOK_RETRY_BASE`` | seconds before the 1st webhook retry; then 4x each (+-20 %) | ``5`` |
+| ``SUBLARR_WEBHOOK_RETRY_MAX`` | longest wait between attempts, ``Retry-After`` included | ``3600`` |
+| ``SUBLARR_WEBHOOK_FAILURE_THRESHOLD`` | failed deliveries in a row that disable a webhook | ``10`` |
+| ``SUBLARR_WEBHOOK_DENY_NETWORKS`` | networks webhooks may not reach | ``169.254.0.0/16,fe80::/10`` |
+| ``SUBLARR_HOOK_OUTPUT_LIMIT`` | bytes of a script's stdout and of its stderr kept in the log | ``4096`` |
+| ``SUBLARR_SUBSCRIPTION_CACHE_TTL`` | seconds subscriptions are cached per event | ``5`` |
 | ``SUBLARR_HOST`` | address ``sublarr serve`` listens on | ``127.0.0.1`` |
 | ``SUBLARR_PORT`` | port ``sublarr serve`` listens on (REST API and Socket.IO) | ``8767`` |
 | ``SUBLARR_API_KEY`` | the API key; unset: generated on first start into ``<data dir>/api_key`` | unset |
@@ -81,6 +91,31 @@ def _port(key: str, value: Any) -> int:
     return number
 
 
+def _int_in(key: str, value: Any, low: int, high: int) -> int:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise SettingsError(f"{key}: expected a whole number, got {value!r}") from None
+    if not low <= number <= high:
+        raise SettingsError(f"{key}: expected {low}..{high}, got {number}")
+    return number
+
+
+def _networks(key: str, value: Any) -> tuple[str, ...]:
+    import ipaddress
+
+    names = [n.strip() for n in (value if isinstance(value, (list, tuple)) else str(value).split(","))]
+    out = []
+    for name in (str(n).strip() for n in names):
+        if not name:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(name, strict=False)))
+        except ValueError:
+            raise SettingsError(f"{key}: {name!r} is not a network like 169.254.0.0/16") from None
+    return tuple(out)
+
+
 def _threads(key: str, value: Any) -> int:
     try:
         number = int(str(value).strip())
@@ -140,6 +175,16 @@ class Settings:
     database_url: str | None = None
     scoring_cache_ttl: float = 60.0
     hooks_dir: Path | None = None
+    delivery_workers: int = 4
+    delivery_poll_interval: float = 1.0
+    delivery_lease: float = 60.0
+    delivery_shutdown_timeout: float = 10.0
+    webhook_retry_base: float = 5.0
+    webhook_retry_max: float = 3600.0
+    webhook_failure_threshold: int = 10
+    webhook_deny_networks: tuple[str, ...] = ("169.254.0.0/16", "fe80::/10")
+    hook_output_limit: int = 4096
+    subscription_cache_ttl: float = 5.0
     host: str = "127.0.0.1"
     port: int = 8767
     api_key: str | None = field(default=None, repr=False)
@@ -161,6 +206,16 @@ class Settings:
             "SUBLARR_DATABASE_URL": self.database_url,
             "SUBLARR_SCORING_CACHE_TTL": self.scoring_cache_ttl,
             "SUBLARR_HOOKS_DIR": str(self.effective_hooks_dir),
+            "SUBLARR_DELIVERY_WORKERS": self.delivery_workers,
+            "SUBLARR_DELIVERY_POLL_INTERVAL": self.delivery_poll_interval,
+            "SUBLARR_DELIVERY_LEASE": self.delivery_lease,
+            "SUBLARR_DELIVERY_SHUTDOWN_TIMEOUT": self.delivery_shutdown_timeout,
+            "SUBLARR_WEBHOOK_RETRY_BASE": self.webhook_retry_base,
+            "SUBLARR_WEBHOOK_RETRY_MAX": self.webhook_retry_max,
+            "SUBLARR_WEBHOOK_FAILURE_THRESHOLD": self.webhook_failure_threshold,
+            "SUBLARR_WEBHOOK_DENY_NETWORKS": ",".join(self.webhook_deny_networks),
+            "SUBLARR_HOOK_OUTPUT_LIMIT": self.hook_output_limit,
+            "SUBLARR_SUBSCRIPTION_CACHE_TTL": self.subscription_cache_ttl,
             "SUBLARR_HOST": self.host,
             "SUBLARR_PORT": self.port,
             "SUBLARR_API_KEY": self.api_key,
@@ -211,4 +266,32 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         )
     if source.get("SUBLARR_HOOKS_DIR"):
         kwargs["hooks_dir"] = Path(str(source["SUBLARR_HOOKS_DIR"])).expanduser()
+    kwargs.update(_delivery_settings(source))
     return Settings(**kwargs)
+
+
+# Delivery pipeline (script hooks and webhooks): setting -> (field, parser).
+_DELIVERY_KEYS: dict[str, tuple[str, Any]] = {
+    "SUBLARR_DELIVERY_WORKERS": ("delivery_workers", lambda k, v: _int_in(k, v, 1, 64)),
+    "SUBLARR_DELIVERY_POLL_INTERVAL": ("delivery_poll_interval", _positive_float),
+    "SUBLARR_DELIVERY_LEASE": ("delivery_lease", _positive_float),
+    "SUBLARR_DELIVERY_SHUTDOWN_TIMEOUT": ("delivery_shutdown_timeout", _positive_float),
+    "SUBLARR_WEBHOOK_RETRY_BASE": ("webhook_retry_base", _positive_float),
+    "SUBLARR_WEBHOOK_RETRY_MAX": ("webhook_retry_max", _positive_float),
+    "SUBLARR_WEBHOOK_FAILURE_THRESHOLD": (
+        "webhook_failure_threshold", lambda k, v: _int_in(k, v, 0, 1_000_000)
+    ),
+    "SUBLARR_WEBHOOK_DENY_NETWORKS": ("webhook_deny_networks", _networks),
+    "SUBLARR_HOOK_OUTPUT_LIMIT": ("hook_output_limit", lambda k, v: _int_in(k, v, 0, 1 << 20)),
+    "SUBLARR_SUBSCRIPTION_CACHE_TTL": ("subscription_cache_ttl", _positive_float),
+}
+
+
+def _delivery_settings(source: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, (name, parse) in _DELIVERY_KEYS.items():
+        value = source.get(key)
+        if value is None or (value == "" and key != "SUBLARR_WEBHOOK_DENY_NETWORKS"):
+            continue
+        out[name] = parse(key, value)
+    return out

@@ -13,6 +13,10 @@ Installed with sublarr, so any test suite gets them:
   temporary database.
 * ``api_key`` / ``api_client`` - the app's API key; a Flask test client sending it.
 * ``socketio_client`` - a Flask-SocketIO test client connected to ``sublarr_app`` (with the key).
+* ``webhook_receiver`` - a real HTTP server on 127.0.0.1 that records requests, answers
+  with scripted statuses and delays, and verifies webhook signatures (``.secret``).
+* ``delivery_pool`` - ``delivery_pool(**settings)`` starts a hook/webhook worker pool on the
+  current database, made current for the test and stopped afterwards.
 """
 
 from __future__ import annotations
@@ -194,3 +198,39 @@ def socketio_client(sublarr_app: Any, api_key: str) -> Iterator[Any]:
     yield client
     if client.is_connected():
         client.disconnect()
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[Any]:
+    """A running ``WebhookReceiver`` on 127.0.0.1 (``.url``, ``.script()``, ``.wait_for()``)."""
+    from .delivery.receiver import WebhookReceiver
+
+    receiver = WebhookReceiver().start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
+
+
+@pytest.fixture
+def delivery_pool() -> Iterator[Any]:
+    """``delivery_pool(**overrides)``: start a ``WorkerPool`` (settings from ``SUBLARR_*`` keys).
+
+    The pool is made current, and stopped (and the previous one restored) after the test.
+    """
+    from .delivery.worker_pool import WorkerPool, set_current_pool
+    from .settings import load_settings
+
+    started: list[tuple[Any, Any]] = []
+
+    def start(**overrides: Any) -> Any:
+        pool = WorkerPool(load_settings(overrides))
+        previous = set_current_pool(pool)
+        pool.start()
+        started.append((pool, previous))
+        return pool
+
+    yield start
+    for pool, previous in reversed(started):
+        pool.stop(timeout=5)
+        set_current_pool(previous)
