@@ -94,6 +94,10 @@ def test_bodies_that_are_not_json_objects(api_client):
     form = api_client.post(url, data="title=x", content_type="text/plain")
     assert "must be JSON" in error_of(form, 400)
     assert error_of(api_client.post(url, json=["title"]), 422)
+    deep = "[" * 100_000 + "]" * 100_000
+    for path in (url, "/api/v1/webhook/sonarr"):
+        nested = api_client.post(path, data=deep, content_type="application/json")
+        assert "nested too deeply" in error_of(nested, 400)
     assert error_of(api_client.post(url, data=b"x" * (1024 * 1024 + 1), content_type="application/json"), 413)
 
 

@@ -104,7 +104,11 @@ def _require_json_body() -> Response | None:
         return None
     if not request.is_json:
         return error_response(400, "the body must be JSON (Content-Type: application/json)")
-    if request.get_json(silent=True) is None and request.get_data(cache=True).strip() not in (b"null",):
+    try:
+        parsed = request.get_json(silent=True)
+    except RecursionError:
+        return error_response(400, "the body is nested too deeply")
+    if parsed is None and request.get_data(cache=True).strip() not in (b"null",):
         return error_response(400, "the body is not valid JSON")
     return None
 
