@@ -94,6 +94,10 @@ def test_bodies_that_are_not_json_objects(api_client):
     form = api_client.post(url, data="title=x", content_type="text/plain")
     assert "must be JSON" in error_of(form, 400)
     assert error_of(api_client.post(url, json=["title"]), 422)
+    surrogate = '{"title": "Dark \\ud800"}'  # valid JSON, not valid text
+    for path in (url, "/api/v1/hooks", "/api/v1/webhook/radarr"):
+        refused = api_client.post(path, data=surrogate, content_type="application/json")
+        assert "surrogate" in error_of(refused, 400)
     deep = "[" * 100_000 + "]" * 100_000
     for path in (url, "/api/v1/webhook/sonarr"):
         nested = api_client.post(path, data=deep, content_type="application/json")
@@ -144,6 +148,7 @@ def test_hook_created_disabled(api_client, script):
         ({"name": "n", "event_name": "subtitle_downloaded", "script_path": "/bin/sh"}, "script_path"),
         ({"name": "n", "event_name": "subtitle_downloaded", "script_path": "../x.sh"}, "script_path"),
         ({"name": "n", "event_name": "subtitle_downloaded", "script_path": "missing.sh"}, "script_path"),
+        ({"name": "n", "event_name": "batch_complete", "script_path": "~nosuchuser9/x.sh"}, "script_path"),
         ({"name": "n", "event_name": "subtitle_downloaded", "script_path": "notify.sh",
           "timeout_seconds": 0}, "timeout_seconds"),
         ({"name": "n", "event_name": "subtitle_downloaded", "script_path": "notify.sh",

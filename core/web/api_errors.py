@@ -2,7 +2,7 @@
 
 | status | ``error`` | when |
 | --- | --- | --- |
-| 400 | ``bad_request`` | the body is not JSON, or an incoming Sonarr/Radarr webhook is malformed |
+| 400 | ``bad_request`` | the body is not JSON (or not text), or a Sonarr/Radarr webhook is malformed |
 | 401 | ``unauthorized`` | the API key is missing or wrong |
 | 404 | ``not_found`` | no such route, record or event |
 | 405 | ``method_not_allowed`` | the route exists, the method does not |
@@ -16,6 +16,7 @@ Bad input never surfaces as a 500: ``ValidationError`` and ``InvalidPayloadError
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -110,6 +111,10 @@ def _require_json_body() -> Response | None:
         return error_response(400, "the body is nested too deeply")
     if parsed is None and request.get_data(cache=True).strip() not in (b"null",):
         return error_response(400, "the body is not valid JSON")
+    try:  # "\ud800" is valid JSON but no text: it would fail deep in storage or the filesystem
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return error_response(400, "the body holds an unpaired UTF-16 surrogate (\\ud800-\\udfff)")
     return None
 
 

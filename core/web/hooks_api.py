@@ -46,8 +46,16 @@ def _settings() -> Any:
     return current_app.extensions["sublarr.settings"]
 
 
-def _refused_script(exc: ScriptRefusedError) -> ValidationError:
-    return ValidationError("script_path", str(exc))
+def _check_script(script_path: str) -> None:
+    """Refuse (422) a script that may not run: outside the hooks dir, missing, unresolvable."""
+    try:
+        admin.check_script_path(script_path, _settings())
+    except ValidationError:
+        raise
+    except ScriptRefusedError as exc:
+        raise ValidationError("script_path", str(exc)) from None
+    except (RuntimeError, OSError, ValueError) as exc:  # e.g. "~nobody/x": no such home directory
+        raise ValidationError("script_path", f"cannot be resolved: {exc}") from None
 
 
 def hook_or_404(hook_id: int) -> dict[str, Any]:
@@ -70,13 +78,10 @@ def list_hooks() -> dict[str, Any]:
 @hooks_api.output(HookSchema, status_code=201)
 @hooks_api.doc(summary="Store a script hook run on an event", responses=responses(r422=_REFUSED))
 def create_hook(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    try:
-        record = admin.add_hook(
-            body["name"], body["event_name"], body["script_path"], body["timeout_seconds"],
-            settings=_settings(),
-        )
-    except ScriptRefusedError as exc:
-        raise _refused_script(exc) from None
+    _check_script(body["script_path"])
+    record = admin.add_hook(
+        body["name"], body["event_name"], body["script_path"], body["timeout_seconds"], settings=_settings()
+    )
     if not body["enabled"]:
         store.update_hook_config(record["id"], enabled=False)
         record = hook_or_404(record["id"])
@@ -125,10 +130,9 @@ def update_hook(hook_id: int, body: dict[str, Any]) -> dict[str, Any]:
     hook_or_404(hook_id)
     if not body:
         return hook_or_404(hook_id)
-    try:
-        return admin.update_hook(hook_id, settings=_settings(), **body)
-    except ScriptRefusedError as exc:
-        raise _refused_script(exc) from None
+    if "script_path" in body:
+        _check_script(body["script_path"])
+    return admin.update_hook(hook_id, settings=_settings(), **body)
 
 
 @hooks_api.delete("/<int:hook_id>")
