@@ -313,3 +313,38 @@ def test_subscriptions_are_cached_and_invalidated_on_writes(env, webhook_receive
     assert pool.wait_idle(5)
     assert len(webhook_receiver.requests) == 1
     assert deliveries.count_deliveries() == {"delivered": 1}
+
+
+def test_kept_alive_connections_survive_a_receiver_restart(env):
+    from sublarr.core.delivery.receiver import WebhookReceiver
+    from sublarr.core.delivery.webhook_sender import WebhookSender
+
+    sender = WebhookSender()
+    first = WebhookReceiver().start()
+    port = first.server.server_address[1]
+    try:
+        assert sender.send(url=first.url, body=b"{}", event_name="e", msg_id="m1").success
+    finally:
+        first.stop()
+    second = WebhookReceiver(port=port).start()
+    try:
+        result = sender.send(url=second.url, body=b"{}", event_name="e", msg_id="m2")
+        assert result.success, result.error  # the stale kept-alive socket was replaced once
+        assert [r.webhook_id for r in second.requests] == [None]  # unsigned: no secret given
+    finally:
+        second.stop()
+        sender.close()
+
+
+def test_url_credentials_become_basic_auth_and_stay_out_of_errors(env, webhook_receiver):
+    from sublarr.core.delivery.webhook_sender import WebhookSender
+
+    url = webhook_receiver.url.replace("http://", "http://alice:pa55word@") + "?key=qs-secret-1"
+    sender = WebhookSender()
+    webhook_receiver.respond(500, body=b"rejected pa55word qs-secret-1")
+    result = sender.send(url=url, body=b"{}", event_name="e", msg_id="m")
+    [request] = webhook_receiver.wait_for(1)
+    assert request.headers["authorization"] == "Basic YWxpY2U6cGE1NXdvcmQ="
+    assert request.path == "/hook?key=qs-secret-1"
+    assert "pa55word" not in result.error and "qs-secret-1" not in result.error
+    sender.close()

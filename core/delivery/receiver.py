@@ -14,7 +14,9 @@ Webhooks signatures when given the secret. The ``webhook_receiver`` pytest fixtu
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -76,6 +78,7 @@ class WebhookReceiver:
         self._script: deque[Reply] = deque()
         self._cond = threading.Condition()
         self._stopping = threading.Event()
+        self._connections: set[Any] = set()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -83,6 +86,16 @@ class WebhookReceiver:
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
                 return
+
+            def setup(self) -> None:
+                super().setup()
+                with receiver._cond:
+                    receiver._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with receiver._cond:
+                    receiver._connections.discard(self.connection)
+                super().finish()
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -115,13 +128,18 @@ class WebhookReceiver:
         return self
 
     def stop(self) -> None:
-        """Stop serving; delayed answers are abandoned. Stopping twice is harmless."""
+        """Stop serving and close open connections; delayed answers are abandoned. Idempotent."""
         if self._stopping.is_set():
             return
         self._stopping.set()
         if self._thread.is_alive():
             self.server.shutdown()
         self.server.server_close()
+        with self._cond:
+            open_connections = list(self._connections)
+        for connection in open_connections:  # kept-alive client connections end too
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> WebhookReceiver:
         return self.start()

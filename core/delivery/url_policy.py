@@ -6,21 +6,22 @@ network, the delivery is refused. The default deny-list is link-local IPv4
 (``fe80::/10``); loopback and private LAN addresses stay allowed, since a self-hosted
 receiver usually lives there. ``SUBLARR_WEBHOOK_DENY_NETWORKS`` replaces the list.
 
-The check runs twice: before a request (for a clear error) and again on the socket
-actually opened (``GuardedBackend``), so a DNS answer that changes in between cannot
-slip through.
+The check runs when a webhook is saved and whenever a connection is opened
+(``GuardedHTTPConnection``/``GuardedHTTPSConnection``): the host is resolved once, every
+address checked, and the socket opened to a checked address, so a DNS answer that changes
+between the check and the connect cannot slip through.
 """
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
-
-import httpcore
 
 from ..errors import SublarrError
 
@@ -91,30 +92,43 @@ class UrlPolicy:
         return self.resolve(parts.hostname, port)
 
 
-class GuardedBackend(httpcore.SyncBackend):
-    """An httpcore network backend that connects only to addresses the policy allows."""
+def connect(policy: UrlPolicy, host: str, port: int, timeout: float | None) -> socket.socket:
+    """A TCP connection to ``host``: resolved, every address checked, first that answers.
 
-    def __init__(self, policy: UrlPolicy) -> None:
+    ``UrlRefusedError`` for a denied address; ``OSError`` when nothing can be reached.
+    """
+    last: OSError | None = None
+    for address in policy.resolve(host, port):
+        try:
+            sock = socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            last = exc
+            continue
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+    raise last if last is not None else OSError(f"{host!r} resolves to no address")
+
+
+class GuardedHTTPConnection(http.client.HTTPConnection):
+    """An ``http.client`` connection that only opens sockets the policy allows."""
+
+    def __init__(self, host: str, port: int, timeout: float, policy: UrlPolicy) -> None:
+        super().__init__(host, port, timeout=timeout)
         self.policy = policy
 
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        """Resolve ``host``, refuse denied addresses, connect to the first that answers."""
-        try:
-            addresses = self.policy.resolve(host, port)
-        except OSError as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host!r}: {exc}") from exc
-        last: Exception | None = None
-        for address in addresses:
-            try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last = exc
-        assert last is not None
-        raise last
+    def connect(self) -> None:
+        """Open the checked socket."""
+        self.sock = connect(self.policy, self.host, self.port, self.timeout)
+
+
+class GuardedHTTPSConnection(http.client.HTTPSConnection):
+    """An ``http.client`` TLS connection (certificates verified) on a checked socket."""
+
+    def __init__(self, host: str, port: int, timeout: float, policy: UrlPolicy) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.policy = policy
+
+    def connect(self) -> None:
+        """Open the checked socket and start TLS with the URL's host name."""
+        sock = connect(self.policy, self.host, self.port, self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]

@@ -9,10 +9,15 @@ sent with ``Content-Type: application/json``, ``User-Agent: sublarr/<version>``,
 ``X-Sublarr-Event: <event name>``, the webhook's custom headers, and (when it has a secret)
 the Standard Webhooks signature headers ``webhook-id`` (the delivery id, the same on
 every attempt), ``webhook-timestamp`` and ``webhook-signature``. Redirects are not followed.
+
+Requests go over ``http.client`` keep-alive connections, one set per worker thread, opened
+only to addresses the URL policy allows.
 """
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
 import logging
 import threading
@@ -20,12 +25,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import httpx
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .retry_policy import GONE, is_retryable_status, parse_retry_after
 from .signing import signature_headers
-from .url_policy import GuardedBackend, UrlPolicy, UrlRefusedError
+from .url_policy import GuardedHTTPConnection, GuardedHTTPSConnection, UrlPolicy, UrlRefusedError
 
 logger = logging.getLogger(__name__)
 
@@ -47,23 +51,6 @@ RESERVED_HEADERS = frozenset(
         "connection",
     }
 )
-
-
-class _RedactUrls(logging.Filter):
-    """Shows only scheme, host, port and path of URLs httpx logs: queries and userinfo may hold tokens."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and any(isinstance(a, httpx.URL) for a in record.args):
-            record.args = tuple(
-                str(a.copy_with(query=None, fragment=None, userinfo=b"")) if isinstance(a, httpx.URL) else a
-                for a in record.args
-            )
-        return True
-
-
-_httpx_logger = logging.getLogger("httpx")
-if not any(isinstance(f, _RedactUrls) for f in _httpx_logger.filters):
-    _httpx_logger.addFilter(_RedactUrls())
 
 
 def user_agent() -> str:
@@ -107,40 +94,51 @@ def redact(text: str, secrets: list[str]) -> str:
     return text
 
 
+RESPONSE_READ_LIMIT = 65536
+
+
 class WebhookSender:
-    """Sends webhook requests over keep-alive HTTP clients, one per thread (no shared pool lock)."""
+    """Sends webhook requests over keep-alive connections, one set per thread (nothing shared)."""
 
     def __init__(self, policy: UrlPolicy | None = None, max_connections: int = 16) -> None:
         self.policy = policy or UrlPolicy()
         self.max_connections = max_connections
         self._local = threading.local()
-        self._clients: list[httpx.Client] = []
+        self._all: list[dict[tuple[str, str, int], http.client.HTTPConnection]] = []
         self._lock = threading.Lock()
 
-    @property
-    def client(self) -> httpx.Client:
-        """This thread's HTTP client."""
-        client = getattr(self._local, "client", None)
-        if client is None:
-            transport = httpx.HTTPTransport(
-                limits=httpx.Limits(
-                    max_connections=self.max_connections, max_keepalive_connections=self.max_connections
-                )
-            )
-            # Connect only to allowed addresses, checked on the socket actually opened.
-            transport._pool._network_backend = GuardedBackend(self.policy)  # type: ignore[attr-defined]
-            client = httpx.Client(transport=transport, follow_redirects=False, trust_env=False)
-            self._local.client = client
+    def _connections(self) -> dict[tuple[str, str, int], http.client.HTTPConnection]:
+        conns = getattr(self._local, "conns", None)
+        if conns is None:
+            conns = self._local.conns = {}
             with self._lock:
-                self._clients.append(client)
-        return client
+                self._all.append(conns)
+        return conns
+
+    def _connection(self, scheme: str, host: str, port: int, timeout: float) -> http.client.HTTPConnection:
+        conns = self._connections()
+        key = (scheme, host, port)
+        conn = conns.get(key)
+        if conn is None:
+            if len(conns) >= self.max_connections:  # keep the per-thread set small
+                _, oldest = next(iter(conns.items()))
+                oldest.close()
+                del conns[next(iter(conns))]
+            cls = GuardedHTTPSConnection if scheme == "https" else GuardedHTTPConnection
+            conn = conns[key] = cls(host, port, timeout, self.policy)
+        conn.timeout = timeout
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout)
+        return conn
 
     def close(self) -> None:
         """Close every thread's connections."""
         with self._lock:
-            clients, self._clients = self._clients, []
-        for client in clients:
-            client.close()
+            sets, self._all = self._all, []
+        for conns in sets:
+            for conn in list(conns.values()):
+                conn.close()
+            conns.clear()
 
     def send(
         self,
@@ -156,7 +154,15 @@ class WebhookSender:
     ) -> SendResult:
         """Send ``body`` once; never raises for network trouble, it is in the result."""
         started = time.monotonic()
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        host = parts.hostname or ""
+        port = parts.port or (443 if scheme == "https" else 80)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         request_headers = {k: v for k, v in (headers or {}).items() if k.lower() not in RESERVED_HEADERS}
+        if parts.username is not None and not any(k.lower() == "authorization" for k in request_headers):
+            userinfo = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            request_headers["Authorization"] = "Basic " + base64.b64encode(userinfo).decode("ascii")
         request_headers.update(
             {
                 "Content-Type": "application/json",
@@ -166,37 +172,44 @@ class WebhookSender:
         )
         if secret:
             request_headers.update(signature_headers(secret, msg_id, body))
-        hidden = [secret, *(headers or {}).values()]
-        try:
-            # The host is resolved and checked by GuardedBackend when a connection is opened;
-            # kept-alive connections were checked when they were.
-            response = self.client.request(
-                method.upper(), url, content=body, headers=request_headers, timeout=timeout
-            )
-        except UrlRefusedError as exc:
-            return SendResult(False, None, _ms(started), error=str(exc), retryable=False)
-        except httpx.TimeoutException as exc:
-            return SendResult(
-                False,
-                None,
-                _ms(started),
-                error=redact(f"timed out: {_describe(exc)}", hidden),
-                retryable=True,
-            )
-        except (httpx.TransportError, OSError) as exc:
-            return SendResult(
-                False,
-                None,
-                _ms(started),
-                error=redact(f"connection failed: {_describe(exc)}", hidden),
-                retryable=True,
-            )
+        hidden = [
+            secret,
+            *(headers or {}).values(),
+            unquote(parts.password or ""),
+            *(value for _, value in parse_qsl(parts.query)),
+        ]
+        if scheme not in ("http", "https") or not host:
+            return SendResult(False, None, _ms(started), error=f"not an http(s) URL with a host: {scheme}://")
+        for tries_left in (1, 0):
+            conn = self._connection(scheme, host, port, timeout)
+            reused = conn.sock is not None
+            try:
+                conn.request(method.upper(), target, body=body, headers=request_headers)
+                response = conn.getresponse()
+                data = response.read(RESPONSE_READ_LIMIT)
+                if not response.isclosed():
+                    conn.close()  # a body too large to drain: do not reuse the connection
+                break
+            except UrlRefusedError as exc:
+                conn.close()
+                return SendResult(False, None, _ms(started), error=str(exc), retryable=False)
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+                conn.close()
+                if reused and tries_left:
+                    continue  # the receiver closed an idle kept-alive connection: once more, fresh
+                return self._failed("connection failed", exc, started, hidden)
+            except TimeoutError as exc:
+                conn.close()
+                return self._failed("timed out", exc, started, hidden)
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                return self._failed("connection failed", exc, started, hidden)
         duration = _ms(started)
-        status = response.status_code
-        excerpt = redact(response.text[:RESPONSE_EXCERPT_CHARS], hidden) if response.content else ""
+        status = response.status
+        excerpt = redact(data[:RESPONSE_EXCERPT_CHARS].decode("utf-8", "replace"), hidden) if data else ""
         if 200 <= status <= 299:
             return SendResult(True, status, duration, response_excerpt=excerpt)
-        error = f"HTTP {status} {response.reason_phrase}".rstrip()
+        error = f"HTTP {status} {response.reason}".rstrip()
         if excerpt:
             error += f": {excerpt}"
         return SendResult(
@@ -205,9 +218,15 @@ class WebhookSender:
             duration,
             error=error,
             retryable=is_retryable_status(status),
-            retry_after=parse_retry_after(response.headers.get("retry-after")),
+            retry_after=parse_retry_after(response.getheader("retry-after")),
             gone=status == GONE,
             response_excerpt=excerpt,
+        )
+
+    @staticmethod
+    def _failed(what: str, exc: BaseException, started: float, hidden: list[str]) -> SendResult:
+        return SendResult(
+            False, None, _ms(started), error=redact(f"{what}: {_describe(exc)}", hidden), retryable=True
         )
 
 
