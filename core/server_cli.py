@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import socket
 import sys
 from typing import Any
 
@@ -34,6 +36,24 @@ def _apply_options(**values: Any) -> Settings:
         return load_settings()
     except SublarrError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def check_bindable(host: str, port: int) -> None:
+    """Raise ``ClickException`` at once when ``host:port`` cannot be listened on (in use, no such address)."""
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}: {exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            hint = " (is sublarr already running? use --port)" if exc.errno == errno.EADDRINUSE else ""
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}{hint}") from None
 
 
 def mask_value(key: str, value: Any) -> Any:
@@ -79,6 +99,7 @@ def serve_command(host: str | None, port: int | None, data_dir: str | None, conf
     from .web.server import banner, run_server
 
     settings = _apply_options(host=host, port=port, data_dir=data_dir, config_file=config_file)
+    check_bindable(settings.host, settings.port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     url = database_url(settings)

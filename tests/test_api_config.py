@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 
@@ -86,3 +87,13 @@ def test_serve_help_names_the_options():
     assert result.returncode == 0
     for option in ("--host", "--port", "--data-dir", "--config"):
         assert option in result.stdout
+
+
+def test_serve_says_at_once_when_the_port_is_taken(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_sublarr("serve", "--port", str(port), "--data-dir", str(tmp_path / "d"), timeout=30)
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "already running" in result.stderr
