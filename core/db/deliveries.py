@@ -62,7 +62,6 @@ _ENQUEUE_FIELDS = (
     "id", "kind", "target_id", "event_name", "event_id", "event_timestamp", "payload", "status",
     "attempts", "next_attempt_at", "last_error", "created_at",
 )  # fmt: skip
-_ENQUEUE = insert(_D).values({name: bindparam(f"v_{name}") for name in _ENQUEUE_FIELDS})
 _DUE = (
     select(_D.c.id)
     .where(_D.c.status == "pending", _D.c.next_attempt_at <= bindparam("b_now"))
@@ -156,6 +155,34 @@ def _raw(conn: Any, statement: Any, params: Any, *, many: bool = False) -> _RawR
         cursor.close()
 
 
+_INSERT_CHUNK = 500
+_insert_sql: dict[tuple[str, int], str] = {}
+
+
+def _insert_rows(conn: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert delivery rows with one multi-row INSERT per 500 rows.
+
+    One statement, not one per row: the database driver releases the GIL once per
+    statement, and under load every release can cost a wait for the GIL.
+    """
+    placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        for start in range(0, len(rows), _INSERT_CHUNK):
+            chunk = rows[start : start + _INSERT_CHUNK]
+            key = (placeholder, len(chunk))
+            sql = _insert_sql.get(key)
+            if sql is None:
+                group = "(" + ", ".join([placeholder] * len(_ENQUEUE_FIELDS)) + ")"
+                sql = f"INSERT INTO deliveries ({', '.join(_ENQUEUE_FIELDS)}) VALUES " + ", ".join(
+                    [group] * len(chunk)
+                )
+                _insert_sql[key] = sql
+            cursor.execute(sql, [row[name] for row in chunk for name in _ENQUEUE_FIELDS])
+    finally:
+        cursor.close()
+
+
 def _webhook_stats(failures: Any) -> Any:
     values = dict(_WEBHOOK_STATS_VALUES)
     if failures is not None:
@@ -198,19 +225,55 @@ _FINISH = {
 }
 
 
-_sqlite_writer = threading.Lock()
+class _WriterLock:
+    """The process's SQLite write lock, where ``emit_event``'s enqueue goes before the workers.
+
+    An urgent writer (queueing an event's deliveries) waits only for the transaction in
+    progress; workers recording results step aside while one is waiting.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._urgent = 0
+        self._count = threading.Lock()
+
+    @contextmanager
+    def hold(self, urgent: bool) -> Iterator[None]:
+        if urgent:
+            with self._count:
+                self._urgent += 1
+            try:
+                self._lock.acquire()
+            finally:
+                with self._count:
+                    self._urgent -= 1
+        else:
+            while True:
+                self._lock.acquire()
+                if not self._urgent:
+                    break
+                self._lock.release()
+                time.sleep(0.0001)  # let the waiting enqueue in first
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+
+_sqlite_writer = _WriterLock()
 
 
 @contextmanager
-def write_transaction() -> Iterator[Any]:
+def write_transaction(urgent: bool = False) -> Iterator[Any]:
     """A connection in a transaction that writes; on SQLite, one such transaction per process at a time.
 
     SQLite has one writer; threads that collide inside SQLite wait in its busy handler, which
     sleeps in steps of milliseconds. Queueing them on a lock here first is much faster.
+    ``urgent`` writers (enqueueing from ``emit_event``) go first.
     """
     engine = get_engine()
     if engine.dialect.name == "sqlite":
-        with _sqlite_writer, engine.begin() as conn:
+        with _sqlite_writer.hold(urgent), engine.begin() as conn:
             yield conn
     else:
         with engine.begin() as conn:
@@ -299,8 +362,8 @@ def enqueue_deliveries(
         )
     if not rows:
         return []
-    with write_transaction() as conn:
-        _raw(conn, _ENQUEUE, [{f"v_{k}": v for k, v in row.items()} for row in rows], many=True)
+    with write_transaction(urgent=True) as conn:
+        _insert_rows(conn, rows)
     return [r["id"] for r in rows]
 
 
