@@ -281,8 +281,12 @@ def write_transaction(urgent: bool = False) -> Iterator[Any]:
 
 
 def new_delivery_id() -> str:
-    """A fresh delivery id, ``msg_<32 hex>``."""
-    return "msg_" + secrets.token_hex(16)
+    """A fresh delivery id, ``msg_<32 hex>``: creation time in ns, then 64 random bits.
+
+    Time-ordered ids land at the end of the primary-key index instead of all over it, so
+    queueing an event for many subscribers writes a few pages, not one per row.
+    """
+    return f"msg_{time.time_ns():016x}{secrets.token_hex(8)}"
 
 
 def pool_owner_id() -> str:

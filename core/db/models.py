@@ -221,7 +221,6 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
-        Index("ix_deliveries_claimed_by", "claimed_by"),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)

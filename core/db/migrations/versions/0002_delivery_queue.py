@@ -55,11 +55,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_deliveries"),
     )
     op.create_index("ix_deliveries_status_next_attempt_at", "deliveries", ["status", "next_attempt_at"])
-    op.create_index("ix_deliveries_claimed_by", "deliveries", ["claimed_by"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_deliveries_claimed_by", table_name="deliveries")
     op.drop_index("ix_deliveries_status_next_attempt_at", table_name="deliveries")
     op.drop_table("deliveries")
     op.drop_table("webhook_options")
