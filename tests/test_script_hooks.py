@@ -176,6 +176,9 @@ def test_scripts_outside_the_hooks_dir_are_refused_when_saved(hooks_dir, tmp_pat
         "missing.sh": "does not exist",
         "sub": "not a regular file",
         ".": "outside the hooks directory",
+        "": "empty",
+        "~no-such-user-here/x.sh": "cannot be resolved",
+        "a" * 5000: "cannot be resolved",
     }
     for path, message in cases.items():
         with pytest.raises(ScriptRefusedError, match=message):

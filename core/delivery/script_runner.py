@@ -56,6 +56,17 @@ def resolve_script(script_path: str | os.PathLike[str], hooks_dir: str | os.Path
 
     A relative ``script_path`` is taken relative to ``hooks_dir``.
     """
+    if not os.fspath(script_path).strip():
+        raise ScriptRefusedError("script path is empty")
+    try:
+        return _resolve(script_path, hooks_dir)
+    except (OSError, ValueError, RuntimeError) as exc:  # unknown ~user, name too long, bad bytes
+        raise ScriptRefusedError(
+            f"script path {os.fspath(script_path)[:200]!r} cannot be resolved: {exc}"
+        ) from None
+
+
+def _resolve(script_path: str | os.PathLike[str], hooks_dir: str | os.PathLike[str]) -> Path:
     root = Path(os.path.realpath(hooks_dir))
     raw = Path(os.fspath(script_path)).expanduser()
     if "\x00" in str(raw):
