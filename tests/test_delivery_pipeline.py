@@ -282,3 +282,26 @@ def test_cli_hooks_webhooks_and_logs(env, webhook_receiver, tmp_path):
     assert "removed hook 1" in run("hooks", "remove", "1")
     assert "does not exist" in run("hooks", "test", "1", code=1)
     assert run("hooks", "list").strip() == "No script hooks."
+
+
+def test_a_delivery_whose_run_breaks_waits_instead_of_spinning(env, webhook_receiver):
+    from sublarr.core.db import get_engine
+    from sublarr.core.delivery.subscriptions import invalidate
+
+    hook = add_webhook("broken", "config_updated", webhook_receiver.url)
+    with get_engine().begin() as conn:  # corrupt stored options: the run raises
+        conn.exec_driver_sql(
+            "UPDATE webhook_options SET headers = '{not json' WHERE webhook_id = ?", (hook["id"],)
+        )
+    invalidate()
+    emit_event("config_updated", {"section": "x"})
+    with WorkerPool(load_settings()) as pool:
+        deadline = time.monotonic() + 5
+        while pool.completed < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
+        assert pool.completed == 1  # tried once, not in a loop
+    [row] = deliveries.get_deliveries()
+    assert row["status"] == "pending" and row["last_error"] == "internal error"
+    assert row["next_attempt_at"] > time.time() + 20 and row["claimed_by"] is None
+    assert webhook_receiver.requests == []

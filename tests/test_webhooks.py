@@ -98,7 +98,9 @@ def test_custom_headers_and_put(env, webhook_receiver, delivery_pool):
     assert request.headers["authorization"] == "Bearer s3cr3t-token" and request.headers["x-tenant"] == "home"
     from sublarr.core.errors import ValidationError
 
-    for bad in ({"Content-Type": "text/plain"}, {"X-Bad": "a\r\nInjected: 1"}, {"bad name": "x"}):
+    for bad in (
+        {"Content-Type": "text/plain"}, {"X-Bad": "a\r\nInjected: 1"}, {"bad name": "x"}, {"X-Emoji": "☃"},
+    ):  # fmt: skip
         with pytest.raises(ValidationError):
             add_webhook("bad", "*", webhook_receiver.url, headers=bad)
     with pytest.raises(ValidationError):
@@ -347,4 +349,16 @@ def test_url_credentials_become_basic_auth_and_stay_out_of_errors(env, webhook_r
     assert request.headers["authorization"] == "Basic YWxpY2U6cGE1NXdvcmQ="
     assert request.path == "/hook?key=qs-secret-1"
     assert "pa55word" not in result.error and "qs-secret-1" not in result.error
+    sender.close()
+
+
+def test_a_request_that_cannot_be_encoded_fails_without_retry(env, webhook_receiver):
+    from sublarr.core.delivery.webhook_sender import WebhookSender
+
+    sender = WebhookSender()
+    result = sender.send(
+        url=webhook_receiver.url, body=b"{}", event_name="e", msg_id="m", headers={"X-A": "☃"}
+    )
+    assert not result.success and not result.retryable and "invalid request" in result.error
+    assert webhook_receiver.requests == []
     sender.close()

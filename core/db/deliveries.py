@@ -427,6 +427,22 @@ def release_expired(now: float | None = None) -> int:
     return count
 
 
+def reschedule(delivery_id: str, owner: str, delay: float, error: str) -> None:
+    """Put a claimed delivery back to pending ``delay`` seconds from now, noting ``error``."""
+    with write_transaction() as conn:
+        conn.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.claimed_by == owner, Delivery.status == "running")
+            .values(
+                status="pending",
+                claimed_by=None,
+                lease_until=None,
+                next_attempt_at=time.time() + delay,
+                last_error=_clip(error),
+            )
+        )
+
+
 def release_owner(owner: str, ids: Sequence[str] | None = None) -> int:
     """Put deliveries ``owner`` claimed (only ``ids``, if given) back to pending; return how many."""
     conditions = [Delivery.claimed_by == owner]

@@ -122,6 +122,10 @@ def check_headers(headers: Any) -> dict[str, str]:
             raise ValidationError("headers", f"{name!r} is set by sublarr and cannot be replaced")
         if not isinstance(value, str) or any(c in value for c in "\r\n\x00"):
             raise ValidationError("headers", f"the value of {name!r} must be a single-line string")
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValidationError("headers", f"the value of {name!r} must be Latin-1 text") from None
         if len(value) > MAX_HEADER_VALUE:
             raise ValidationError("headers", f"the value of {name!r} is longer than {MAX_HEADER_VALUE}")
         out[name] = value

@@ -204,6 +204,11 @@ class WebhookSender:
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
                 return self._failed("connection failed", exc, started, hidden)
+            except ValueError as exc:  # a header or URL http.client cannot encode: retrying won't help
+                conn.close()
+                return SendResult(
+                    False, None, _ms(started), error=redact(f"invalid request: {_describe(exc)}", hidden)
+                )
         duration = _ms(started)
         status = response.status
         excerpt = redact(data[:RESPONSE_EXCERPT_CHARS].decode("utf-8", "replace"), hidden) if data else ""

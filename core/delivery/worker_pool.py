@@ -38,6 +38,7 @@ from .webhook_sender import WebhookSender
 logger = logging.getLogger(__name__)
 
 PURGE_AFTER_SECONDS = 7 * 24 * 3600
+UNEXPECTED_ERROR_DELAY = 30.0  # a delivery whose run raised (a bug, a database outage) waits this long
 _STOP = None
 
 
@@ -222,11 +223,13 @@ class WorkerPool:
             try:
                 self.executor.run(row, self.owner)
             except Exception:  # noqa: BLE001 - one broken delivery must not kill the worker
-                logger.exception("delivery %s failed unexpectedly; it is retried later", row["id"])
+                logger.exception(
+                    "delivery %s failed unexpectedly; retried in %g s", row["id"], UNEXPECTED_ERROR_DELAY
+                )
                 try:
-                    deliveries.release_owner(self.owner, [row["id"]])
-                except Exception:  # noqa: BLE001
-                    logger.exception("could not release delivery %s", row["id"])
+                    deliveries.reschedule(row["id"], self.owner, UNEXPECTED_ERROR_DELAY, "internal error")
+                except Exception:  # noqa: BLE001 - its lease brings it back
+                    logger.exception("could not reschedule delivery %s", row["id"])
             finally:
                 with self._cond:
                     self._running.discard(row["id"])
