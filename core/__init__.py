@@ -24,6 +24,7 @@ from .plugin_manager import (
     SublarrPluginManager,
     get_plugin_manager,
     load_plugins,
+    only_events,
     reset_plugin_manager,
     set_plugin_manager,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "init_event_system",
     "invalidate_scoring_cache",
     "load_plugins",
+    "only_events",
     "reset_plugin_manager",
     "score_many",
     "set_plugin_manager",

@@ -110,11 +110,11 @@ def emit_event(name: str, data: dict[str, Any] | None = None) -> str:
                     logger.exception("receiver %r of event %r raised", receiver, name)
         kwargs = {"event_name": name, "event_id": event_id, "timestamp": timestamp}
         if pm.trace:
-            for plugin_name, function, argnames in pm.implementations("on_event"):
+            for plugin_name, function, argnames in pm.event_implementations(name):
                 kwargs["payload"] = dict(payload)
                 pm.call_one("on_event", plugin_name, function, argnames, kwargs)
         else:  # the hot path: same isolation as call_one, without its per-call bookkeeping
-            for plugin_name, function, argnames in pm.implementations("on_event"):
+            for plugin_name, function, argnames in pm.event_implementations(name):
                 kwargs["payload"] = dict(payload)
                 try:
                     function(*[kwargs[a] for a in argnames])

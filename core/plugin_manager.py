@@ -28,6 +28,7 @@ from .settings import Settings, load_settings
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "sublarr.plugins"
+EVENT_FILTER_ATTRIBUTE = "sublarr_only_events"
 BUILTIN_DISTRIBUTION = "sublarr"
 
 # The type each hook's implementations must return (None is always allowed).
@@ -78,6 +79,7 @@ class SublarrPluginManager(pluggy.PluginManager):
         self.plugin_events: dict[str, dict[str, Any]] = {}
         self.generation = 0
         self._impl_cache: dict[str, list[tuple[str, Callable[..., Any], tuple[str, ...]]]] = {}
+        self._event_impl_cache: dict[str, list[tuple[str, Callable[..., Any], tuple[str, ...]]]] = {}
         self._lock = threading.RLock()
         self.entry_points_loaded = False
 
@@ -129,6 +131,7 @@ class SublarrPluginManager(pluggy.PluginManager):
     def _changed(self) -> None:
         self.generation += 1
         self._impl_cache.clear()
+        self._event_impl_cache.clear()
 
     def hooks_of(self, plugin: object) -> list[str]:
         """Names of the hooks ``plugin`` implements."""
@@ -250,6 +253,22 @@ class SublarrPluginManager(pluggy.PluginManager):
             self._impl_cache[hook_name] = cached
         return cached
 
+    def event_implementations(
+        self, event_name: str
+    ) -> list[tuple[str, Callable[..., Any], tuple[str, ...]]]:
+        """The ``on_event`` implementations that want ``event_name``, in call order, cached.
+
+        An implementation decorated with ``@only_events(...)`` is left out for other events.
+        """
+        cached = self._event_impl_cache.get(event_name)
+        if cached is None:
+            cached = [
+                impl for impl in self.implementations("on_event")
+                if event_name in getattr(impl[1], EVENT_FILTER_ATTRIBUTE, (event_name,))
+            ]
+            self._event_impl_cache[event_name] = cached
+        return cached
+
     def call_hook(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call every implementation, isolated; return ``(plugin, result)`` for non-None results."""
         results: list[tuple[str, Any]] = []
@@ -331,6 +350,22 @@ def _is_builtin(ep: metadata.EntryPoint) -> bool:
     dist = getattr(ep, "dist", None)
     name = dist.metadata["Name"] if dist is not None else ""
     return (name or "").lower() == BUILTIN_DISTRIBUTION
+
+
+def only_events(*event_names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark an ``on_event`` implementation as wanting only ``event_names``.
+
+    ``emit_event`` then skips the call for every other event, which keeps plugins that
+    react to one or two events off the path of all the others.
+    """
+    if not event_names or not all(isinstance(n, str) and n for n in event_names):
+        raise ValueError("only_events() needs one or more event names")
+
+    def mark(function: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(function, EVENT_FILTER_ATTRIBUTE, frozenset(event_names))
+        return function
+
+    return mark
 
 
 # -- the current plugin manager -------------------------------------------------------------

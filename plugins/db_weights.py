@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sublarr.core import hookimpl
+from sublarr.core import hookimpl, only_events
 from sublarr.core.scoring import SCORE_TYPES
 from sublarr.core.scoring_cache import (
     TTLCache,
@@ -56,6 +56,7 @@ class DBWeights:
         return self._cache.get().get(score_type) or None
 
     @hookimpl
+    @only_events("config_updated")
     def on_event(self, event_name: str, payload: dict[str, Any]) -> None:
         if is_scoring_change(event_name, payload):
             invalidate_scoring_cache()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sublarr.core import hookimpl
+from sublarr.core import hookimpl, only_events
 from sublarr.core.scoring_cache import (
     TTLCache,
     invalidate_scoring_cache,
@@ -55,6 +55,7 @@ class ProviderModifiers:
         return self._cache.get().get(result.provider_name) or None
 
     @hookimpl
+    @only_events("config_updated")
     def on_event(self, event_name: str, payload: dict[str, Any]) -> None:
         if is_scoring_change(event_name, payload):
             invalidate_scoring_cache()

@@ -209,3 +209,23 @@ def test_importing_core_does_not_import_plugins():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_only_events_skips_other_events(register_plugin, event_recorder):
+    from sublarr.core import only_events
+
+    seen = []
+
+    class Picky:
+        @hookimpl
+        @only_events("config_updated", "batch_complete")
+        def on_event(self, event_name):
+            seen.append(event_name)
+
+    register_plugin(Picky(), name="picky")
+    for name in ("subtitle_downloaded", "config_updated", "provider_failed", "batch_complete"):
+        emit_event(name, {})
+    assert seen == ["config_updated", "batch_complete"]
+    assert len(event_recorder.events) == 4  # unfiltered plugins still see everything
+    with pytest.raises(ValueError, match="one or more event names"):
+        only_events()
