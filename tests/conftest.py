@@ -15,16 +15,20 @@ VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(autouse=True)
-def _fresh_plugin_state(monkeypatch: pytest.MonkeyPatch):
-    """Every test starts without a current plugin manager and without SUBLARR_* env vars."""
+def _fresh_plugin_state(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
+    """Every test starts without a current plugin manager, without SUBLARR_* env vars, and
+    with a default data dir of its own (never the user's ~/.local/share/sublarr)."""
+    from sublarr.core.db import dispose_db
     from sublarr.core.plugin_manager import reset_plugin_manager
 
     for key in list(os.environ):
         if key.startswith("SUBLARR_"):
             monkeypatch.delenv(key)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
     reset_plugin_manager()
     yield
     reset_plugin_manager()
+    dispose_db()
 
 
 def free_port() -> int:
