@@ -8,6 +8,7 @@ webhooks, execution log) and ``sublarr.core.db.scoring`` (weights, provider modi
 from __future__ import annotations
 
 from .engine import (
+    current_engine,
     current_revision,
     dispose_db,
     get_engine,
@@ -21,6 +22,7 @@ from .engine import (
 __all__ = [
     "current_revision",
     "dispose_db",
+    "current_engine",
     "get_engine",
     "head_revision",
     "init_db",

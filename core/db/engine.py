@@ -158,6 +158,11 @@ def init_db(url: str | URL | None = None) -> Engine:
         return engine
 
 
+def current_engine() -> Engine | None:
+    """The current engine, or ``None`` before ``init_db``; never opens a database."""
+    return _engine
+
+
 def get_engine() -> Engine:
     """The current engine; ``init_db()`` with the configured URL on first use."""
     engine = _engine

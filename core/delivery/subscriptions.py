@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-from ..db import engine as _db_engine
+from ..db.engine import current_engine as _current_engine
 
 logger = logging.getLogger(__name__)
 _monotonic = time.monotonic
@@ -59,21 +59,21 @@ class SubscriptionCache:
         if (
             entry is not None
             and entry[0] == self.generation
-            and entry[1] is _db_engine._engine
+            and entry[1] is _current_engine()
             and entry[2] > _monotonic()
         ):
             return entry[3]
         return self._refresh(event_name)
 
     def _refresh(self, event_name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        engine = _db_engine._engine  # the current engine, or None before init_db
+        engine = _current_engine()  # None before init_db
         generation = self.generation
         answer = self._query(event_name, engine)
         with self._lock:
             if generation == self.generation:
                 self._entries[event_name] = (
                     generation,
-                    _db_engine._engine,
+                    _current_engine(),
                     _monotonic() + self._ttl_seconds(),
                     answer,
                 )
@@ -114,7 +114,7 @@ class TargetCache:
         from ..db.deliveries import load_target
 
         key = (kind, target_id)
-        engine = _db_engine._engine
+        engine = _current_engine()
         entry = self._entries.get(key)
         if (
             entry is not None
