@@ -88,6 +88,9 @@ def test_startup_prints_url_data_and_the_new_key_once(server):
     assert key_file.read_text().strip() == server.key
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert (server.data_dir / "sublarr.db").is_file()
+    open_line = next(line for line in server.banner if line.strip().startswith("open"))
+    spec = requests.get(open_line.split()[-1], timeout=10)  # what a new user clicks first
+    assert spec.status_code == 200 and spec.json()["openapi"].startswith("3.")
 
 
 def test_health_openapi_and_auth(server):

@@ -84,6 +84,7 @@ def banner(settings: Settings, host: str, port: int, key: Any, database: str) ->
     if key.generated:
         lines.append(f"  API key    {key.value}")
         lines.append(f"             new; shown this once, kept in {key.path} (mode 0600)")
+        lines.append(f"  open       {base}/api/v1/openapi.json?apikey={key.value}")
     elif key.path is not None:
         lines.append(f"  API key    in {key.path}")
     else:
