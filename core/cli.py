@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from . import __version__, scoring_cli
+from .cli_tables import format_table
 from .db.cli import db_group
 from .delivery.cli import hooks_group, logs_command, webhooks_group
 from .errors import SublarrError
@@ -16,14 +17,6 @@ from .event_catalog import describe_catalog
 from .events import emit_event
 from .plugin_manager import get_plugin_manager
 from .server_cli import config_group, serve_command
-
-
-def _table(rows: list[list[str]], headers: list[str]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
-    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join(lines)
 
 
 def _parse_value(text: str) -> Any:
@@ -58,7 +51,7 @@ def events_command(as_json: bool) -> None:
         [e["name"], e["label"], e["source"], ", ".join(e["payload_keys"])]
         for e in catalog["events"]
     ]
-    click.echo(_table(rows, ["name", "label", "source", "payload keys"]))
+    click.echo(format_table(rows, ["name", "label", "source", "payload keys"]))
 
 
 @cli.command("plugins")
@@ -73,7 +66,7 @@ def plugins_command(include_builtin: bool, as_json: bool) -> None:
     if not rows:
         click.echo("No third-party plugins installed (use --all to include built-ins).")
         return
-    click.echo(_table(
+    click.echo(format_table(
         [
             [
                 r["name"], r["version"] or "-", r["distribution"] or "-",

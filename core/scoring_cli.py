@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
 
 import click
 
+from .cli_tables import format_table
 from .errors import SublarrError
 from .scoring import (
     FORMAT_BONUS,
@@ -47,13 +47,6 @@ def _open_db(required: bool = True) -> bool:
     return True
 
 
-def _table(rows: list[list[Any]], headers: list[str]) -> str:
-    cells = [[str(c) for c in row] for row in rows]
-    widths = [max(len(x) for x in col) for col in zip(headers, *cells)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
-    return "\n".join(lines)
 
 
 def _fail(exc: SublarrError) -> click.ClickException:
@@ -131,7 +124,7 @@ def weights_show(score_type: str | None, as_json: bool) -> None:
             [w["key"], "-" if w["default"] is None else w["default"], w["value"], w["source"]]
             for w in described[t]
         ]
-        click.echo(_table(rows, ["key", "default", "value", "source"]))
+        click.echo(format_table(rows, ["key", "default", "value", "source"]))
 
 
 def _parse_pairs(pairs: tuple[str, ...]) -> dict[str, int]:
@@ -282,7 +275,7 @@ def providers_list(as_json: bool) -> None:
     elif not modifiers:
         click.echo("No provider modifiers stored.")
     else:
-        click.echo(_table([[n, f"{v:+d}"] for n, v in modifiers.items()], ["provider", "modifier"]))
+        click.echo(format_table([[n, f"{v:+d}"] for n, v in modifiers.items()], ["provider", "modifier"]))
 
 
 COMMANDS: tuple[click.Command, ...] = (score_command, weights_group, providers_group)

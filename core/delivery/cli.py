@@ -21,18 +21,10 @@ from typing import Any
 
 import click
 
+from ..cli_tables import format_table
 from ..errors import SublarrError
 from . import admin
 from .fire import test_hook, test_webhook
-
-
-def _table(rows: list[list[Any]], headers: list[str]) -> str:
-    cells = [[str(c) for c in row] for row in rows]
-    widths = [max(len(x) for x in col) for col in zip(headers, *cells)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
-    return "\n".join(lines)
 
 
 def _fail(exc: Exception) -> click.ClickException:
@@ -101,7 +93,7 @@ def hooks_list(as_json: bool) -> None:
         click.echo("No script hooks.")
         return
     click.echo(
-        _table(
+        format_table(
             [
                 [
                     r["id"],
@@ -218,7 +210,7 @@ def webhooks_list(as_json: bool) -> None:
         click.echo("No webhooks.")
         return
     click.echo(
-        _table(
+        format_table(
             [
                 [
                     r["id"],
@@ -295,7 +287,7 @@ def logs_command(hook_id: int | None, webhook_id: int | None, limit: int, as_jso
         click.echo("No log entries.")
         return
     click.echo(
-        _table(
+        format_table(
             [
                 [
                     r["triggered_at"][:19],
