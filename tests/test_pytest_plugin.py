@@ -34,13 +34,30 @@ def test_sublarr_app_and_socketio_client(sublarr_app, socketio_client):
     assert "sublarr" in sublarr_app.extensions
     emit_event("config_updated", {"section": "general"})
     assert socketio_client.get_received()[0]["name"] == "config_updated"
+
+
+def test_api_client_sends_the_key(api_client, api_key):
+    assert len(api_key) == 32
+    assert api_client.get("/api/v1/plugins").status_code == 200
+
+
+def test_sublarr_db_webhook_receiver_and_delivery_pool(sublarr_db, webhook_receiver, delivery_pool):
+    from sublarr.core.delivery import add_webhook
+
+    assert sublarr_db.startswith("sqlite:///")
+    created = add_webhook("rx", "batch_complete", webhook_receiver.url, secret=None)
+    webhook_receiver.secret = created["secret"]
+    delivery_pool(SUBLARR_DELIVERY_POLL_INTERVAL="0.1")
+    emit_event("batch_complete", {"total": 3})
+    (request,) = webhook_receiver.wait_for(1)
+    assert request.verified is True and request.json["data"]["total"] == 3
 '''
 
 
 def test_fixtures_work_in_a_generated_suite(pytester: pytest.Pytester):
     pytester.makepyfile(test_generated=USES_EVERY_FIXTURE)
     result = pytester.runpytest_subprocess("-q")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=6)
 
 
 def test_event_recorder_assertions_fail_loudly(pytester: pytest.Pytester):
