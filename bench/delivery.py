@@ -1,7 +1,8 @@
 """Benchmark of the delivery pipeline; prints figures and ratios measured in this run, asserts nothing.
 
 1. ``emit_event`` with the Socket.IO bridge bound and no hook/webhook subscribed, against a
-   bare blinker ``send`` plus one ``socketio.emit`` of the same payload (target: <= 1.5x).
+   bare blinker ``send`` plus one ``socketio.emit`` of the same payload (target: <= 1.5x),
+   once with no Socket.IO client and once with one real WebSocket client connected.
 2. ``emit_event`` with 50 webhooks subscribed: median latency with no pool running, and
    while a pool delivers to a receiver answering at once or after 200 ms (target: median
    < 1 ms, and the same whatever the receiver's latency).
@@ -48,6 +49,38 @@ def stop_receiver(proc: subprocess.Popen[str]) -> None:
     assert proc.stdin is not None
     proc.stdin.close()
     proc.wait(10)
+
+
+def emit_with_a_client(app: Any, socketio: Any, bare: Any, payload: dict) -> tuple[float, float, int]:
+    """Section 1 again while a real python-socketio client is connected over WebSocket."""
+    import logging
+    import socket
+    import threading
+
+    import socketio as python_socketio
+    from werkzeug.serving import make_server
+
+    from sublarr.core import emit_event
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the client's close is noise
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = python_socketio.Client(reconnection=False)
+    received = [0]
+    client.on("subtitle_downloaded", lambda data: received.__setitem__(0, received[0] + 1))
+    client.connect(f"http://127.0.0.1:{port}", transports=["websocket"], wait_timeout=10)
+    try:
+        for _ in range(3):
+            t_bare = per_call(bare, 1000)
+            t_emit = per_call(lambda: emit_event("subtitle_downloaded", payload), 1000)
+        time.sleep(1)
+    finally:
+        client.disconnect()
+        server.shutdown()
+    return t_bare, t_emit, received[0]
 
 
 def per_call(func: Any, number: int, repeat: int = 5) -> float:
@@ -125,6 +158,13 @@ def main() -> None:
     print(
         f"   emit_event                         {t_emit * 1e6:8.2f} µs   ratio {t_emit / t_bare:.2f}x"
         "  (target <= 1.5x)"
+    )
+    t_bare, t_emit, received = emit_with_a_client(app, socketio, bare, payload)
+    print("   the same with one real WebSocket client connected (python-socketio, 127.0.0.1)")
+    print(f"   bare blinker send + socketio.emit  {t_bare * 1e6:8.2f} µs")
+    print(
+        f"   emit_event                         {t_emit * 1e6:8.2f} µs   ratio {t_emit / t_bare:.2f}x"
+        f"  ({received} messages reached the client)"
     )
 
     # 2. emit with 50 subscribed webhooks --------------------------------------------------
