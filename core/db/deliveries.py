@@ -289,6 +289,16 @@ def new_delivery_id() -> str:
     return f"msg_{time.time_ns():016x}{secrets.token_hex(8)}"
 
 
+def _new_delivery_ids(count: int) -> list[str]:
+    """``count`` ids as ``new_delivery_id`` makes them, from one read of the random source.
+
+    ``os.urandom`` releases the GIL on every call; under load each release can cost a wait
+    to get it back, so an event queued for many subscribers reads its randomness once.
+    """
+    random_hex = os.urandom(8 * count).hex()
+    return [f"msg_{time.time_ns():016x}{random_hex[16 * n : 16 * n + 16]}" for n in range(count)]
+
+
 def pool_owner_id() -> str:
     """An id for a worker pool: ``<host>:<pid>:<random>``, so dead local pools can be found."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -344,13 +354,15 @@ def enqueue_deliveries(
     """Queue one delivery per ``(kind, target_id)`` in one transaction; return their ids."""
     now = time.time()
     created = utcnow_iso()
+    targets = list(targets)
+    ids = _new_delivery_ids(len(targets))
     rows = []
-    for kind, target_id in targets:
+    for delivery_id, (kind, target_id) in zip(ids, targets):
         if kind not in KINDS:
             raise ValidationError("kind", f"must be one of {KINDS}, got {kind!r}")
         rows.append(
             {
-                "id": new_delivery_id(),
+                "id": delivery_id,
                 "kind": kind,
                 "target_id": int(target_id),
                 "event_name": event_name,
