@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from operator import itemgetter
 from typing import Any
 
 from .errors import InvalidPayloadError, SublarrError, UnknownEventError
@@ -57,17 +58,42 @@ def _reseed_ids() -> None:
 os.register_at_fork(after_in_child=_reseed_ids)
 
 _second: tuple[int, str] = (0, "")
+_last: tuple[int, int, str] = (0, -1, "")
 
 
 def _timestamp(now: float) -> str:
-    """ISO-8601 UTC with milliseconds; the date part is formatted once per second."""
-    global _second
+    """ISO-8601 UTC with milliseconds; the date part is formatted once per second, the whole once per ms."""
+    global _second, _last
     second = int(now)
+    milli = int((now - second) * 1000)
+    last_second, last_milli, last_text = _last
+    if milli == last_milli and second == last_second:
+        return last_text
     cached_second, text = _second
     if second != cached_second:
         text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         _second = (second, text)
-    return f"{text}.{int((now - second) * 1000):03d}+00:00"
+    text = f"{text}.{milli:03d}+00:00"
+    _last = (second, milli, text)
+    return text
+
+
+_arg_getters: dict[tuple[str, ...], Any] = {}
+
+
+def _arg_getter(argnames: tuple[str, ...]) -> Any:
+    """A function picking an implementation's positional arguments, in order, from the call's kwargs."""
+    getter = _arg_getters.get(argnames)
+    if getter is None:
+        if len(argnames) > 1:
+            getter = itemgetter(*argnames)
+        else:  # itemgetter of one name returns the bare value, of none it cannot be made
+
+            def getter(kwargs: dict[str, Any], names: tuple[str, ...] = argnames) -> tuple[Any, ...]:
+                return tuple(kwargs[a] for a in names)
+
+        _arg_getters[argnames] = getter
+    return getter
 
 
 def _sender() -> Any:
@@ -117,7 +143,7 @@ def emit_event(name: str, data: dict[str, Any] | None = None) -> str:
             for plugin_name, function, argnames in pm.event_implementations(name):
                 kwargs["payload"] = dict(payload)
                 try:
-                    function(*[kwargs[a] for a in argnames])
+                    function(*_arg_getter(argnames)(kwargs))
                 except Exception as exc:  # noqa: BLE001 - isolate the plugin
                     pm.record_error(plugin_name, "on_event", f"raised {exc!r}", exc_info=exc)
     finally:
