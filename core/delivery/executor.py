@@ -57,6 +57,22 @@ class DeliveryResult:
         """JSON-ready record."""
         return asdict(self)
 
+    def attempt_fields(self) -> dict[str, Any]:
+        """What ``deliveries.record_attempt`` stores of this attempt (target, event, outcome)."""
+        return {
+            "kind": self.kind,
+            "target_id": self.target_id,
+            "event_name": self.event_name,
+            "success": self.success,
+            "exit_code": self.exit_code,
+            "status_code": self.status_code,
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "error": self.error,
+            "duration_ms": self.duration_ms,
+            "outcome": self.outcome,
+        }
+
 
 def _event_text(text: str) -> str:
     # Event payloads refuse strings that look like absolute paths.
@@ -89,17 +105,7 @@ class DeliveryExecutor:
         record = deliveries.record_attempt(
             delivery_id=row["id"],
             owner=owner,
-            kind=row["kind"],
-            target_id=row["target_id"],
-            event_name=row["event_name"],
-            success=result.success,
-            exit_code=result.exit_code,
-            status_code=result.status_code,
-            stdout=result.stdout,
-            stderr=result.stderr,
-            error=result.error,
-            duration_ms=result.duration_ms,
-            outcome=result.outcome,
+            **result.attempt_fields(),
             next_attempt_at=result.next_attempt_at,
             final=final,
             disable_reason=self._gone_reason if result.status_code == 410 else "",
@@ -239,17 +245,7 @@ class DeliveryExecutor:
         record = deliveries.record_attempt(
             delivery_id=None,
             owner=None,
-            kind=kind,
-            target_id=int(target["id"]),
-            event_name=TEST_EVENT,
-            success=result.success,
-            exit_code=result.exit_code,
-            status_code=result.status_code,
-            stdout=result.stdout,
-            stderr=result.stderr,
-            error=result.error,
-            duration_ms=result.duration_ms,
-            outcome=result.outcome,
+            **result.attempt_fields(),
             update_stats=False,
         )
         result.log_id = record.log_id
