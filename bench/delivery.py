@@ -28,7 +28,7 @@ from typing import Any
 
 RECEIVER = """
 import sys, time
-from sublarr.core.delivery.receiver import WebhookReceiver
+from sublarr.core.testing.receiver import WebhookReceiver
 r = WebhookReceiver().start()
 r.respond(delay=float(sys.argv[1]))
 print(r.url, flush=True)
@@ -124,7 +124,7 @@ def main() -> None:
     from sublarr.core.db import hooks as store
     from sublarr.core.delivery import add_hook, add_webhook
     from sublarr.core.delivery.worker_pool import WorkerPool
-    from sublarr.core.event_catalog import sublarr_signals
+    from sublarr.core.events.catalog import sublarr_signals
     from sublarr.core.settings import load_settings
 
     init_db()

@@ -74,7 +74,7 @@ def main() -> None:
     from sublarr.core import hookimpl, load_plugins
     from sublarr.core.db.engine import dispose_db, init_db
     from sublarr.core.db.scoring import set_provider_modifier, set_scoring_weights
-    from sublarr.core.scoring import (
+    from sublarr.core.scoring.compute import (
         SubtitleResult,
         VideoQuery,
         compute_score,
@@ -119,7 +119,9 @@ def main() -> None:
     providers = ["opensubtitles", "addic7ed", "podnapisi", "tvsubtitles"]
     results = [
         SubtitleResult(
-            rng.choice(providers), str(i), "en",
+            rng.choice(providers),
+            str(i),
+            "en",
             format=rng.choice(["srt", "srt", "ass"]),
             matches=set(rng.sample(keys, rng.randint(1, 6))),
         )
@@ -158,8 +160,9 @@ def main() -> None:
     print("\n3. compute_score with 5 third-party score_modifier plugins")
     print(f"   built-ins only             {us(base)}")
     print(f"   + 5 plugins                {us(with_plugins)}")
-    print(f"   overhead per plugin        {us(per_plugin)}  "
-          f"(x{per_plugin / theirs:.2f} of the baseline in 1.)")
+    print(
+        f"   overhead per plugin        {us(per_plugin)}  (x{per_plugin / theirs:.2f} of the baseline in 1.)"
+    )
     for i in range(5):
         pm.unregister(name=f"bench_bonus_{i}")
 

@@ -7,7 +7,7 @@ What plugin authors and host applications import::
 
 from __future__ import annotations
 
-from .errors import (
+from sublarr.core.errors import (
     EventRegistrationError,
     InvalidPayloadError,
     NotFoundError,
@@ -16,11 +16,11 @@ from .errors import (
     UnknownEventError,
     ValidationError,
 )
-from .event_catalog import CATALOG_VERSION, EVENT_CATALOG, sublarr_signals
-from .events import emit_event
-from .flask_extension import Sublarr, init_event_system
-from .hookspecs import hookimpl, hookspec
-from .plugin_manager import (
+from sublarr.core.events.catalog import CATALOG_VERSION, EVENT_CATALOG, sublarr_signals
+from sublarr.core.events.emit import emit_event
+from sublarr.core.events.flask_extension import Sublarr, init_event_system
+from sublarr.core.hookspecs import hookimpl, hookspec
+from sublarr.core.plugin_manager import (
     SublarrPluginManager,
     get_plugin_manager,
     load_plugins,
@@ -28,8 +28,8 @@ from .plugin_manager import (
     reset_plugin_manager,
     set_plugin_manager,
 )
-from .scoring import compute_score, explain_score, invalidate_scoring_cache, score_many
-from .scoring_models import SubtitleResult, VideoQuery
+from sublarr.core.scoring.compute import compute_score, explain_score, invalidate_scoring_cache, score_many
+from sublarr.core.scoring.models import SubtitleResult, VideoQuery
 
 try:
     from importlib.metadata import PackageNotFoundError, version

@@ -21,9 +21,10 @@ from typing import Any
 
 import pluggy
 
-from . import event_catalog, hookspecs
-from .errors import PluginLoadError
-from .settings import Settings, load_settings
+from sublarr.core import hookspecs
+from sublarr.core.errors import PluginLoadError
+from sublarr.core.events import catalog as event_catalog
+from sublarr.core.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -154,20 +155,14 @@ class SublarrPluginManager(pluggy.PluginManager):
 
     def hookspec_names(self) -> list[str]:
         """Names of every hook a plugin may implement."""
-        return sorted(
-            n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "sublarr_spec")
-        )
+        return sorted(n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "sublarr_spec"))
 
     def _register_plugin_events(self, plugin: object, name: str) -> None:
         impls = [i for i in self.hook.register_events.get_hookimpls() if i.plugin is plugin]
         for impl in impls:
 
-            def register(
-                event: str, label: str, description: str = "", payload_keys: Any = ()
-            ) -> None:
-                entry = event_catalog.register_event(
-                    event, label, description, payload_keys, source=name
-                )
+            def register(event: str, label: str, description: str = "", payload_keys: Any = ()) -> None:
+                entry = event_catalog.register_event(event, label, description, payload_keys, source=name)
                 self.plugin_events[event] = entry
 
             try:
@@ -211,7 +206,8 @@ class SublarrPluginManager(pluggy.PluginManager):
         if self.has_plugin(ep.name):
             if self.infos.get(ep.name, info).distribution != info.distribution:
                 logger.error(
-                    "plugin %r of %s not loaded: that name is already taken", ep.name,
+                    "plugin %r of %s not loaded: that name is already taken",
+                    ep.name,
                     info.distribution,
                 )
             return
@@ -253,9 +249,7 @@ class SublarrPluginManager(pluggy.PluginManager):
             self._impl_cache[hook_name] = cached
         return cached
 
-    def event_implementations(
-        self, event_name: str
-    ) -> list[tuple[str, Callable[..., Any], tuple[str, ...]]]:
+    def event_implementations(self, event_name: str) -> list[tuple[str, Callable[..., Any], tuple[str, ...]]]:
         """The ``on_event`` implementations that want ``event_name``, in call order, cached.
 
         An implementation decorated with ``@only_events(...)`` is left out for other events.
@@ -263,7 +257,8 @@ class SublarrPluginManager(pluggy.PluginManager):
         cached = self._event_impl_cache.get(event_name)
         if cached is None:
             cached = [
-                impl for impl in self.implementations("on_event")
+                impl
+                for impl in self.implementations("on_event")
                 if event_name in getattr(impl[1], EVENT_FILTER_ATTRIBUTE, (event_name,))
             ]
             self._event_impl_cache[event_name] = cached
@@ -294,9 +289,10 @@ class SublarrPluginManager(pluggy.PluginManager):
             self.record_error(plugin_name, hook_name, f"raised {exc!r}", exc_info=exc)
             return False, None
         expected = _RESULT_TYPES.get(hook_name)
-        if result is not None and expected is not None and (
-            not isinstance(result, expected)
-            or (hook_name in _NO_BOOL and isinstance(result, bool))
+        if (
+            result is not None
+            and expected is not None
+            and (not isinstance(result, expected) or (hook_name in _NO_BOOL and isinstance(result, bool)))
         ):
             self.record_error(
                 plugin_name,
@@ -307,8 +303,12 @@ class SublarrPluginManager(pluggy.PluginManager):
             return False, None
         if self.trace:
             logger.info(
-                "hook %s.%s(%s) -> %r in %.3f ms", plugin_name, hook_name,
-                ", ".join(argnames), result, (time.perf_counter() - started) * 1000,
+                "hook %s.%s(%s) -> %r in %.3f ms",
+                plugin_name,
+                hook_name,
+                ", ".join(argnames),
+                result,
+                (time.perf_counter() - started) * 1000,
             )
         return True, result
 
@@ -318,8 +318,7 @@ class SublarrPluginManager(pluggy.PluginManager):
         """Count and log a failure of ``plugin_name`` in ``hook_name``."""
         self.error_counts[plugin_name] += 1
         self.last_errors[plugin_name] = f"{hook_name}: {message}"
-        logger.error("plugin %r failed in %s: %s", plugin_name, hook_name, message,
-                     exc_info=exc_info)
+        logger.error("plugin %r failed in %s: %s", plugin_name, hook_name, message, exc_info=exc_info)
 
     # -- listing --------------------------------------------------------------------------
 

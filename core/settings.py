@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import SublarrError
+from sublarr.core.errors import SublarrError
 
 
 class SettingsError(SublarrError, ValueError):
@@ -279,7 +279,8 @@ _DELIVERY_KEYS: dict[str, tuple[str, Any]] = {
     "SUBLARR_WEBHOOK_RETRY_BASE": ("webhook_retry_base", _positive_float),
     "SUBLARR_WEBHOOK_RETRY_MAX": ("webhook_retry_max", _positive_float),
     "SUBLARR_WEBHOOK_FAILURE_THRESHOLD": (
-        "webhook_failure_threshold", lambda k, v: _int_in(k, v, 0, 1_000_000)
+        "webhook_failure_threshold",
+        lambda k, v: _int_in(k, v, 0, 1_000_000),
     ),
     "SUBLARR_WEBHOOK_DENY_NETWORKS": ("webhook_deny_networks", _networks),
     "SUBLARR_HOOK_OUTPUT_LIMIT": ("hook_output_limit", lambda k, v: _int_in(k, v, 0, 1 << 20)),

@@ -16,13 +16,13 @@ import logging
 from typing import Any
 
 from sublarr.core import hookimpl, only_events
-from sublarr.core.scoring import SCORE_TYPES
-from sublarr.core.scoring_cache import (
+from sublarr.core.scoring.cache import (
     TTLCache,
     invalidate_scoring_cache,
     is_scoring_change,
     storage_status,
 )
+from sublarr.core.scoring.compute import SCORE_TYPES
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import logging
 from typing import Any
 
 from sublarr.core import hookimpl, only_events
-from sublarr.core.scoring_cache import (
+from sublarr.core.scoring.cache import (
     TTLCache,
     invalidate_scoring_cache,
     is_scoring_change,

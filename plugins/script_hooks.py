@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sublarr.core import hookimpl
-from sublarr.core.delivery import queue
+from sublarr.core.delivery import enqueue
 from sublarr.core.delivery.subscriptions import lookup
 
 
@@ -22,7 +22,7 @@ class ScriptHooksPlugin:
     def on_event(self, event_name: str, payload: dict[str, Any], event_id: str, timestamp: str) -> None:
         hook_ids = lookup(event_name)[0]
         if hook_ids:
-            queue.enqueue_event("script", hook_ids, event_name, event_id, timestamp, payload)
+            enqueue.enqueue_event("script", hook_ids, event_name, event_id, timestamp, payload)
 
 
 script_hooks = ScriptHooksPlugin()

@@ -45,6 +45,9 @@ def run_sublarr(
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SUBLARR_")}
     full_env.update(env or {})
     return subprocess.run(
-        [str(VENV_BIN / "sublarr"), *args], capture_output=True, text=True, env=full_env,
+        [str(VENV_BIN / "sublarr"), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
         timeout=timeout,
     )

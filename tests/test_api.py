@@ -34,7 +34,7 @@ def hooks_dir(sublarr_app) -> Path:
 @pytest.fixture
 def script(hooks_dir) -> str:
     path = hooks_dir / "notify.sh"
-    path.write_text("#!/bin/sh\necho \"got $SUBLARR_EVENT_NAME\"\n")
+    path.write_text('#!/bin/sh\necho "got $SUBLARR_EVENT_NAME"\n')
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
     return "notify.sh"
 
@@ -53,7 +53,13 @@ def test_catalog_lists_builtin_and_plugin_events(api_client, register_plugin):
     names = {e["name"]: e for e in body["events"]}
     assert body["version"] == 1
     assert names["webhook_received"]["payload_keys"] == [
-        "source", "event_type", "media_type", "title", "year", "season", "episode"
+        "source",
+        "event_type",
+        "media_type",
+        "title",
+        "year",
+        "season",
+        "episode",
     ]
     assert names["backup.finished"]["source"] == "backup"
 
@@ -149,10 +155,24 @@ def test_hook_created_disabled(api_client, script):
         ({"name": "n", "event_name": "subtitle_downloaded", "script_path": "../x.sh"}, "script_path"),
         ({"name": "n", "event_name": "subtitle_downloaded", "script_path": "missing.sh"}, "script_path"),
         ({"name": "n", "event_name": "batch_complete", "script_path": "~nosuchuser9/x.sh"}, "script_path"),
-        ({"name": "n", "event_name": "subtitle_downloaded", "script_path": "notify.sh",
-          "timeout_seconds": 0}, "timeout_seconds"),
-        ({"name": "n", "event_name": "subtitle_downloaded", "script_path": "notify.sh",
-          "timeout_seconds": "5"}, "timeout_seconds"),
+        (
+            {
+                "name": "n",
+                "event_name": "subtitle_downloaded",
+                "script_path": "notify.sh",
+                "timeout_seconds": 0,
+            },
+            "timeout_seconds",
+        ),
+        (
+            {
+                "name": "n",
+                "event_name": "subtitle_downloaded",
+                "script_path": "notify.sh",
+                "timeout_seconds": "5",
+            },
+            "timeout_seconds",
+        ),
         ({"name": "n\x07", "event_name": "subtitle_downloaded", "script_path": "notify.sh"}, "name"),
         ({"name": "n", "event_name": "subtitle_downloaded", "script_path": "notify.sh", "x": 1}, "x"),
     ],
@@ -167,8 +187,9 @@ def test_hook_update_refusals_and_missing_ids(api_client, script):
     hook = api_client.post(
         f"{API}/hooks", json={"name": "n", "event_name": "batch_complete", "script_path": script}
     ).get_json()
-    assert "script_path" in str(error_of(api_client.put(f"{API}/hooks/{hook['id']}",
-                                                        json={"script_path": "/etc/passwd"}), 422))
+    assert "script_path" in str(
+        error_of(api_client.put(f"{API}/hooks/{hook['id']}", json={"script_path": "/etc/passwd"}), 422)
+    )
     maybe = api_client.put(f"{API}/hooks/{hook['id']}", json={"enabled": "maybe"})
     assert "enabled" in str(error_of(maybe, 422))
     assert api_client.get(f"{API}/hooks/{hook['id']}").get_json()["script_path"] == script
@@ -203,11 +224,13 @@ def logged(sublarr_app):
     from sublarr.core.db.hooks import log_hook_execution
 
     for n in range(5):
-        log_hook_execution(hook_id=1, event_name="subtitle_downloaded", hook_type="script",
-                           success=n % 2 == 0, exit_code=n)
+        log_hook_execution(
+            hook_id=1, event_name="subtitle_downloaded", hook_type="script", success=n % 2 == 0, exit_code=n
+        )
     for _ in range(3):
-        log_hook_execution(webhook_id=7, event_name="batch_complete", hook_type="webhook",
-                           success=True, status_code=200)
+        log_hook_execution(
+            webhook_id=7, event_name="batch_complete", hook_type="webhook", success=True, status_code=200
+        )
 
 
 def test_logs_filter_and_page(api_client, logged):
@@ -238,8 +261,13 @@ def test_webhook_crud_with_masked_secret(api_client):
     secret = generate_secret()
     created = api_client.post(
         f"{API}/webhooks",
-        json={"name": "n8n", "event_name": "*", "url": "http://127.0.0.1:9/hook", "secret": secret,
-              "headers": {"X-Team": "subs"}},
+        json={
+            "name": "n8n",
+            "event_name": "*",
+            "url": "http://127.0.0.1:9/hook",
+            "secret": secret,
+            "headers": {"X-Team": "subs"},
+        },
     )
     assert created.status_code == 201
     webhook = created.get_json()
@@ -257,8 +285,10 @@ def test_webhook_crud_with_masked_secret(api_client):
     assert get_webhook_config(webhook["id"])["secret"] == secret
 
     # A mask that is not this secret's is a conflict; nothing changes.
-    detail = error_of(api_client.put(f"{API}/webhooks/{webhook['id']}",
-                                     json={"secret": "whsec_********abcd", "name": "x"}), 409)
+    detail = error_of(
+        api_client.put(f"{API}/webhooks/{webhook['id']}", json={"secret": "whsec_********abcd", "name": "x"}),
+        409,
+    )
     assert "mask" in detail
     assert get_webhook_config(webhook["id"])["name"] == "renamed"
 
@@ -278,8 +308,8 @@ def test_webhook_without_secret_gets_one_generated(api_client):
     from sublarr.core.db.hooks import get_webhook_config
 
     body = api_client.post(
-        f"{API}/webhooks", json={"name": "w", "event_name": "batch_complete", "url": "https://example.org/h",
-                                 "enabled": False}
+        f"{API}/webhooks",
+        json={"name": "w", "event_name": "batch_complete", "url": "https://example.org/h", "enabled": False},
     ).get_json()
     assert body["enabled"] is False and body["secret"].startswith("whsec_********")
     assert get_webhook_config(body["id"])["secret"].startswith("whsec_")
@@ -294,8 +324,10 @@ def test_webhook_without_secret_gets_one_generated(api_client):
         ({"name": "w", "event_name": "*", "url": "http://example.org", "secret": "hunter2"}, "secret"),
         ({"name": "w", "event_name": "*", "url": "http://example.org", "retry_count": 11}, "retry_count"),
         ({"name": "w", "event_name": "*", "url": "http://example.org", "method": "GET"}, "method"),
-        ({"name": "w", "event_name": "*", "url": "http://example.org", "headers": {"Bad Name": "x"}},
-         "headers"),
+        (
+            {"name": "w", "event_name": "*", "url": "http://example.org", "headers": {"Bad Name": "x"}},
+            "headers",
+        ),
         ({"name": "", "event_name": "*", "url": "http://example.org"}, "name"),
     ],
 )
@@ -317,8 +349,12 @@ def test_webhook_test_delivers_a_signed_sample(api_client, webhook_receiver):
     webhook_receiver.secret = secret
     webhook = api_client.post(
         f"{API}/webhooks",
-        json={"name": "r", "event_name": "subtitle_downloaded", "url": webhook_receiver.url,
-              "secret": secret},
+        json={
+            "name": "r",
+            "event_name": "subtitle_downloaded",
+            "url": webhook_receiver.url,
+            "secret": secret,
+        },
     ).get_json()
     body = api_client.post(f"{API}/webhooks/{webhook['id']}/test").get_json()
     assert body["success"] is True and body["status_code"] == 200
@@ -385,8 +421,13 @@ def test_explain_uses_stored_weights_and_modifiers(api_client):
         f"{API}/scoring/explain",
         json={
             "query": {"series_title": "Dark", "season": 1, "episode": 1},
-            "result": {"provider_name": "opensubtitles", "subtitle_id": "1", "language": "de",
-                       "format": "ass", "matches": ["hash", "series"]},
+            "result": {
+                "provider_name": "opensubtitles",
+                "subtitle_id": "1",
+                "language": "de",
+                "format": "ass",
+                "matches": ["hash", "series"],
+            },
         },
     ).get_json()
     terms = {t["term"]: t["points"] for t in body["terms"]}
@@ -456,9 +497,7 @@ def test_openapi_document_covers_every_route(api_client, sublarr_app):
     spec = api_client.get(f"{API}/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     assert set(spec["components"]["securitySchemes"]) == {"ApiKeyHeader", "ApiKeyQuery"}
-    documented = {
-        (path, method.upper()) for path, ops in spec["paths"].items() for method in ops
-    }
+    documented = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
     routed = set()
     for rule in sublarr_app.url_map.iter_rules():
         if not rule.rule.startswith(API) or rule.rule == f"{API}/openapi.json":

@@ -16,7 +16,9 @@ def test_config_file_keys_with_or_without_prefix(tmp_path):
     path = tmp_path / "sublarr.toml"
     path.write_text('port = 9000\nSUBLARR_HOST = "0.0.0.0"\nserver_threads = 8\n')
     assert read_config_file(path) == {
-        "SUBLARR_PORT": 9000, "SUBLARR_HOST": "0.0.0.0", "SUBLARR_SERVER_THREADS": 8
+        "SUBLARR_PORT": 9000,
+        "SUBLARR_HOST": "0.0.0.0",
+        "SUBLARR_SERVER_THREADS": 8,
     }
 
 

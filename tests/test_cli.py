@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from sublarr.core import EVENT_CATALOG, hookimpl
-from sublarr.core.cli import build_cli
+from sublarr.core.cli.main import build_cli
 
 from conftest import run_sublarr
 

@@ -178,7 +178,7 @@ def test_current_revision_does_not_create_a_missing_file(tmp_path):
 
 
 def test_cli_db_upgrade_then_current(tmp_path, monkeypatch):
-    from sublarr.core.cli import cli
+    from sublarr.core.cli.main import cli
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
@@ -197,7 +197,7 @@ def test_cli_db_upgrade_then_current(tmp_path, monkeypatch):
 
 
 def test_cli_hides_database_passwords(monkeypatch):
-    from sublarr.core.db.cli import _describe
+    from sublarr.core.cli.db import _describe
 
     assert "s3cret" not in _describe("postgresql+psycopg://me:s3cret@db.example/sublarr")
 

@@ -30,7 +30,7 @@ from sublarr.core.db.hooks import (
     update_webhook_trigger_stats,
 )
 from sublarr.core.db.models import TABLE_NAMES, Base, HookLog
-from sublarr.core.event_catalog import register_event, reset_catalog
+from sublarr.core.events.catalog import register_event, reset_catalog
 
 pytestmark = pytest.mark.usefixtures("sublarr_db")
 

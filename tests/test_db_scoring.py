@@ -37,14 +37,16 @@ def snapshot() -> dict[str, list[tuple]]:
 
 @pytest.fixture
 def no_scoring_module(monkeypatch):
-    """Pretend sublarr.core.scoring does not offer validate_weights or defaults (yet)."""
-    monkeypatch.setitem(sys.modules, "sublarr.core.scoring", types.ModuleType("sublarr.core.scoring"))
+    """Pretend sublarr.core.scoring.compute does not offer validate_weights or defaults (yet)."""
+    monkeypatch.setitem(
+        sys.modules, "sublarr.core.scoring.compute", types.ModuleType("sublarr.core.scoring.compute")
+    )
 
 
 @pytest.fixture
 def strict_scoring_module(monkeypatch):
-    """A sublarr.core.scoring whose validate_weights knows only 'hash' and 'year'."""
-    module = types.ModuleType("sublarr.core.scoring")
+    """A sublarr.core.scoring.compute whose validate_weights knows only 'hash' and 'year'."""
+    module = types.ModuleType("sublarr.core.scoring.compute")
     calls: list[tuple[str, dict]] = []
 
     def validate_weights(score_type, weights):
@@ -57,7 +59,7 @@ def strict_scoring_module(monkeypatch):
     module.validate_weights = validate_weights
     module.EPISODE_SCORES = {"hash": 359, "year": 90}
     module.MOVIE_SCORES = {"hash": 119}
-    monkeypatch.setitem(sys.modules, "sublarr.core.scoring", module)
+    monkeypatch.setitem(sys.modules, "sublarr.core.scoring.compute", module)
     return calls
 
 
@@ -113,10 +115,12 @@ def test_without_validate_weights_only_types_and_ranges_are_checked(no_scoring_m
 
 def test_the_real_scoring_module_refuses_unknown_keys_when_present():
     if (
-        getattr(sys.modules.get("sublarr.core.scoring") or _import_scoring(), "validate_weights", None)
+        getattr(
+            sys.modules.get("sublarr.core.scoring.compute") or _import_scoring(), "validate_weights", None
+        )
         is None
     ):
-        pytest.skip("sublarr.core.scoring.validate_weights does not exist yet")
+        pytest.skip("sublarr.core.scoring.compute.validate_weights does not exist yet")
     before = snapshot()
     with pytest.raises(ValidationError):
         set_scoring_weights("episode", {"not_a_weight_key_anywhere": 1})
@@ -125,7 +129,7 @@ def test_the_real_scoring_module_refuses_unknown_keys_when_present():
 
 def _import_scoring():
     try:
-        import sublarr.core.scoring as scoring
+        import sublarr.core.scoring.compute as scoring
     except ImportError:
         return None
     return scoring

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from sublarr.core import emit_event
-from sublarr.core.db import deliveries
 from sublarr.core.db import hooks as store
 from sublarr.core.delivery import add_webhook
+from sublarr.core.delivery import store as deliveries
 from sublarr.core.delivery.worker_pool import WorkerPool, get_current_pool, start_pool, stop_pool
 from sublarr.core.settings import load_settings
 
@@ -234,7 +234,7 @@ def test_start_and_stop_pool_manage_the_current_pool(env):
 
 
 def test_cli_hooks_webhooks_and_logs(env, webhook_receiver, tmp_path):
-    from sublarr.core.cli import cli
+    from sublarr.core.cli.main import cli
 
     hooks_dir = tmp_path / "hooks"
     (hooks_dir / "hi.sh").write_text("#!/bin/sh\necho hi from $SUBLARR_EVENT\n")

@@ -47,8 +47,8 @@ def postgres_db():
 
 
 def test_concurrent_claims_skip_locked_rows(postgres_db):
-    from sublarr.core.db import deliveries
     from sublarr.core.delivery import add_webhook
+    from sublarr.core.delivery import store as deliveries
 
     hook = add_webhook("pg", "config_updated", "http://127.0.0.1:9/")
     deliveries.enqueue_deliveries([("webhook", hook["id"])] * 300, "config_updated", "e", "t", "{}")

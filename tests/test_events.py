@@ -18,13 +18,23 @@ from sublarr.core import (
     hookimpl,
     sublarr_signals,
 )
-from sublarr.core.payload_validation import forbidden_key
+from sublarr.core.events.validation import forbidden_key
 
 PLAN_EVENTS = {
-    "subtitle_downloaded", "translation_complete", "translation_failed",
-    "provider_search_complete", "provider_failed", "wanted_scan_complete",
-    "wanted_item_processed", "upgrade_complete", "batch_complete", "webhook_received",
-    "config_updated", "whisper_complete", "whisper_failed", "hook_executed",
+    "subtitle_downloaded",
+    "translation_complete",
+    "translation_failed",
+    "provider_search_complete",
+    "provider_failed",
+    "wanted_scan_complete",
+    "wanted_item_processed",
+    "upgrade_complete",
+    "batch_complete",
+    "webhook_received",
+    "config_updated",
+    "whisper_complete",
+    "whisper_failed",
+    "hook_executed",
 }
 
 

@@ -27,10 +27,24 @@ def example_site(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("example-site")
     build = tmp_path_factory.mktemp("example-build")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(EXAMPLE)],
-        check=True, capture_output=True, text=True, timeout=300,
-        cwd=build, env={**os.environ, "PIP_NO_CACHE_DIR": "1"},
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(EXAMPLE),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=build,
+        env={**os.environ, "PIP_NO_CACHE_DIR": "1"},
     )
     assert list(target.glob("sublarr_example_plugin-*.dist-info"))
     return target

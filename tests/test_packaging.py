@@ -31,14 +31,28 @@ def test_every_source_folder_is_a_listed_package():
 def test_non_editable_install_layout(tmp_path: Path):
     source = tmp_path / "src"
     shutil.copytree(
-        REPO_ROOT, source,
+        REPO_ROOT,
+        source,
         ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__", ".*cache"),
     )
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(source)],
-        check=True, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     top_level = {p.name for p in target.iterdir()}
     assert "sublarr" in top_level

@@ -204,7 +204,7 @@ def test_core_runs_without_the_plugins_package():
 
 def test_importing_core_does_not_import_plugins():
     code = (
-        "import sys, sublarr.core, sublarr.core.cli, sublarr.core.web;"
+        "import sys, sublarr.core, sublarr.core.cli.main, sublarr.core.web;"
         "print([m for m in sys.modules if m.startswith('sublarr.plugins')])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-USES_EVERY_FIXTURE = '''
+USES_EVERY_FIXTURE = """
 from sublarr.core import EVENT_CATALOG, emit_event, hookimpl
 
 
@@ -51,7 +51,7 @@ def test_sublarr_db_webhook_receiver_and_delivery_pool(sublarr_db, webhook_recei
     emit_event("batch_complete", {"total": 3})
     (request,) = webhook_receiver.wait_for(1)
     assert request.verified is True and request.json["data"]["total"] == 3
-'''
+"""
 
 
 def test_fixtures_work_in_a_generated_suite(pytester: pytest.Pytester):
@@ -62,13 +62,13 @@ def test_fixtures_work_in_a_generated_suite(pytester: pytest.Pytester):
 
 def test_event_recorder_assertions_fail_loudly(pytester: pytest.Pytester):
     pytester.makepyfile(
-        test_failing='''
+        test_failing="""
 from sublarr.core import emit_event
 
 def test_wrong_payload(event_recorder):
     emit_event("batch_complete", {"total": 1})
     event_recorder.assert_emitted("batch_complete", total=2)
-'''
+"""
     )
     result = pytester.runpytest_subprocess("-q")
     result.assert_outcomes(failed=1)

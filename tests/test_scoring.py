@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from sublarr.core import ValidationError, emit_event, hookimpl
-from sublarr.core.scoring import (
+from sublarr.core.scoring.cache import storage_status
+from sublarr.core.scoring.compute import (
     EPISODE_SCORES,
     MOVIE_SCORES,
     SubtitleResult,
@@ -26,7 +27,6 @@ from sublarr.core.scoring import (
     validate_modifier,
     validate_weights,
 )
-from sublarr.core.scoring_cache import storage_status
 
 EPISODE = VideoQuery(series_title="Test", season=1, episode=1)
 MOVIE = VideoQuery(title="Film", year=2020)
@@ -50,8 +50,9 @@ def scoring(plugin_manager, sublarr_db):
 
 
 def result(provider: str = "test", matches: Any = ("hash", "series"), **kwargs: Any) -> SubtitleResult:
-    return SubtitleResult(provider_name=provider, subtitle_id="1", language="en", matches=set(matches),
-                          **kwargs)
+    return SubtitleResult(
+        provider_name=provider, subtitle_id="1", language="en", matches=set(matches), **kwargs
+    )
 
 
 def set_ttl(pm: Any, seconds: float) -> None:
@@ -65,8 +66,9 @@ def write_behind_sublarrs_back(score_type: str, key: str, value: int) -> None:
     from sublarr.core.db.models import ScoringWeight, utcnow_iso
 
     with session_scope() as session:
-        session.add(ScoringWeight(score_type=score_type, weight_key=key, weight_value=value,
-                                  updated_at=utcnow_iso()))
+        session.add(
+            ScoringWeight(score_type=score_type, weight_key=key, weight_value=value, updated_at=utcnow_iso())
+        )
 
 
 # -- the plan's contract ----------------------------------------------------------------------
@@ -85,12 +87,28 @@ def test_plan_task3_verify_snippet(scoring):
 
 def test_default_tables_are_the_documented_ones():
     assert dict(EPISODE_SCORES) == {
-        "hash": 359, "series": 180, "year": 90, "season": 30, "episode": 30, "release_group": 14,
-        "source": 7, "audio_codec": 3, "resolution": 2, "hearing_impaired": 1, "format_bonus": 50,
+        "hash": 359,
+        "series": 180,
+        "year": 90,
+        "season": 30,
+        "episode": 30,
+        "release_group": 14,
+        "source": 7,
+        "audio_codec": 3,
+        "resolution": 2,
+        "hearing_impaired": 1,
+        "format_bonus": 50,
     }
     assert dict(MOVIE_SCORES) == {
-        "hash": 119, "title": 60, "year": 30, "release_group": 13, "source": 7, "audio_codec": 3,
-        "resolution": 2, "hearing_impaired": 1, "format_bonus": 50,
+        "hash": 119,
+        "title": 60,
+        "year": 30,
+        "release_group": 13,
+        "source": 7,
+        "audio_codec": 3,
+        "resolution": 2,
+        "hearing_impaired": 1,
+        "format_bonus": 50,
     }
     with pytest.raises(TypeError):
         EPISODE_SCORES["hash"] = 1  # type: ignore[index]
@@ -335,7 +353,11 @@ def test_score_many_scores_and_sorts(scoring):
     ]
     ranked = score_many(results, EPISODE)
     assert [(r.provider_name, r.score) for r in ranked] == [
-        ("b", 539), ("addic7ed", 280), ("d", 260), ("a", 180), ("c", 180),  # ties keep input order
+        ("b", 539),
+        ("addic7ed", 280),
+        ("d", 260),
+        ("a", 180),
+        ("c", 180),  # ties keep input order
     ]
     assert all(r.score_breakdown for r in ranked)
     assert score_many([], EPISODE) == []
@@ -552,7 +574,9 @@ def test_validate_weights_refuses(plugin_manager, score_type, weights, field):
 
 def test_validate_weights_accepts_the_range_edges(plugin_manager):
     assert validate_weights("episode", {"hash": 1000, "series": -1000, "format_bonus": 0}) == {
-        "hash": 1000, "series": -1000, "format_bonus": 0,
+        "hash": 1000,
+        "series": -1000,
+        "format_bonus": 0,
     }
     assert validate_weights("movie", {}) == {}
 
@@ -590,8 +614,8 @@ def test_switching_databases_drops_cached_weights(plugin_manager, tmp_path):
     from sublarr.core import compute_score
     from sublarr.core.db import dispose_db, init_db
     from sublarr.core.db.scoring import set_scoring_weights
-    from sublarr.core.scoring import EPISODE_SCORES
-    from sublarr.core.scoring_models import SubtitleResult, VideoQuery
+    from sublarr.core.scoring.compute import EPISODE_SCORES
+    from sublarr.core.scoring.models import SubtitleResult, VideoQuery
 
     query = VideoQuery(series_title="Dark", season=1, episode=1)
     try:

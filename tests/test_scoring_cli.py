@@ -7,9 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from sublarr.core.cli import cli
-from sublarr.core.scoring import invalidate_scoring_cache
-from sublarr.core.scoring_cache import storage_status
+from sublarr.core.cli.main import cli
+from sublarr.core.scoring.cache import storage_status
+from sublarr.core.scoring.compute import invalidate_scoring_cache
 
 from conftest import run_sublarr
 
@@ -54,8 +54,9 @@ def test_score_prints_the_score(run):
 def test_score_explain_uses_stored_weights_and_modifiers(run):
     assert run("weights", "set", "hash=400").exit_code == 0
     assert run("providers", "modifier", "opensubtitles", "-20").exit_code == 0
-    out = run("score", "--matches", "hash,series", "--provider", "opensubtitles", "--format", "ass",
-              "--explain")
+    out = run(
+        "score", "--matches", "hash,series", "--provider", "opensubtitles", "--format", "ass", "--explain"
+    )
     assert out.exit_code == 0, out.output
     assert "610 points (episode weights)" in out.output
     lines = {line.split()[1]: line for line in out.output.splitlines()[1:-1]}
@@ -152,8 +153,10 @@ def test_weights_export_and_import(run, tmp_path):
     ("content", "message"),
     [
         ("{not json", "not valid JSON"),
-        ('{"format": "sublarr-scoring-preset", "version": 1, "weights": {"episode": {"hash": "x"}}}',
-         "weights.episode.hash"),
+        (
+            '{"format": "sublarr-scoring-preset", "version": 1, "weights": {"episode": {"hash": "x"}}}',
+            "weights.episode.hash",
+        ),
         ('{"format": "other", "version": 1}', "format"),
     ],
 )

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from sublarr.core import ValidationError, hookimpl
-from sublarr.core.scoring import SubtitleResult, VideoQuery, compute_score, invalidate_scoring_cache
-from sublarr.core.scoring_cache import storage_status
-from sublarr.core.scoring_presets import (
+from sublarr.core.scoring.cache import storage_status
+from sublarr.core.scoring.compute import SubtitleResult, VideoQuery, compute_score, invalidate_scoring_cache
+from sublarr.core.scoring.presets import (
     PRESET_FORMAT,
     PRESET_VERSION,
     export_scoring_preset,

@@ -55,7 +55,10 @@ def start_server(data_dir: Path) -> Server:
     env.update({"SUBLARR_DELIVERY_POLL_INTERVAL": "0.2", "SUBLARR_LOAD_PLUGINS": ""})
     process = subprocess.Popen(
         [str(VENV_BIN / "sublarr"), "serve", "--port", str(port), "--data-dir", str(data_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     output: list[str] = []
     threading.Thread(target=_read_lines, args=(process.stdout, output), daemon=True).start()
@@ -131,9 +134,16 @@ def test_event_reaches_socketio_and_a_signed_webhook(server, webhook_receiver):
     receiver = webhook_receiver
     secret = generate_secret()
     receiver.secret = secret
-    created = server.api("POST", "/webhooks", json={
-        "name": "e2e", "event_name": "subtitle_downloaded", "url": receiver.url, "secret": secret,
-    })
+    created = server.api(
+        "POST",
+        "/webhooks",
+        json={
+            "name": "e2e",
+            "event_name": "subtitle_downloaded",
+            "url": receiver.url,
+            "secret": secret,
+        },
+    )
     assert created.status_code == 201, created.text
     assert created.json()["secret"] != secret
 
@@ -149,8 +159,11 @@ def test_event_reaches_socketio_and_a_signed_webhook(server, webhook_receiver):
     client.connect(server.url, transports=["websocket"], headers={"X-Api-Key": server.key}, wait_timeout=10)
     try:
         assert client.transport() == "websocket"
-        fired = server.api("POST", "/events/subtitle_downloaded/emit",
-                           json={"title": "Dark", "season": 1, "episode": 1, "language": "de"})
+        fired = server.api(
+            "POST",
+            "/events/subtitle_downloaded/emit",
+            json={"title": "Dark", "season": 1, "episode": 1, "language": "de"},
+        )
         assert fired.status_code == 202, fired.text
         assert got.wait(10), "no Socket.IO message"
     finally:
@@ -174,9 +187,15 @@ def test_event_reaches_socketio_and_a_signed_webhook(server, webhook_receiver):
 
 def test_ctrl_c_drains_a_running_delivery_and_exits_cleanly(server, webhook_receiver):
     webhook_receiver.respond(delay=1.5)
-    created = server.api("POST", "/webhooks", json={
-        "name": "slow", "event_name": "upgrade_complete", "url": webhook_receiver.url,
-    })
+    created = server.api(
+        "POST",
+        "/webhooks",
+        json={
+            "name": "slow",
+            "event_name": "upgrade_complete",
+            "url": webhook_receiver.url,
+        },
+    )
     assert created.status_code == 201, created.text
     client = socketio.Client(reconnection=False)
     client.connect(server.url, transports=["websocket"], headers={"X-Api-Key": server.key}, wait_timeout=10)
@@ -191,8 +210,9 @@ def test_ctrl_c_drains_a_running_delivery_and_exits_cleanly(server, webhook_rece
     assert server.output.count("sublarr stopped.") == 1, "\n".join(server.output)  # master only
 
     with sqlite3.connect(server.data_dir / "sublarr.db") as db:
-        rows = db.execute("SELECT success, status_code FROM hook_log WHERE event_name = ?",
-                          ("upgrade_complete",)).fetchall()
+        rows = db.execute(
+            "SELECT success, status_code FROM hook_log WHERE event_name = ?", ("upgrade_complete",)
+        ).fetchall()
     assert rows == [(1, 200)], rows  # the in-flight delivery finished before the exit
     client.disconnect()
 

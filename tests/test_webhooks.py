@@ -10,7 +10,6 @@ import pytest
 import standardwebhooks
 
 from sublarr.core import emit_event
-from sublarr.core.db import deliveries
 from sublarr.core.db import hooks as store
 from sublarr.core.delivery import (
     UrlRefusedError,
@@ -20,8 +19,9 @@ from sublarr.core.delivery import (
     list_webhooks,
     update_webhook,
 )
-from sublarr.core.delivery.receiver import Reply
+from sublarr.core.delivery import store as deliveries
 from sublarr.core.delivery.subscriptions import cache
+from sublarr.core.testing.receiver import Reply
 
 
 @pytest.fixture
@@ -318,8 +318,8 @@ def test_subscriptions_are_cached_and_invalidated_on_writes(env, webhook_receive
 
 
 def test_kept_alive_connections_survive_a_receiver_restart(env):
-    from sublarr.core.delivery.receiver import WebhookReceiver
     from sublarr.core.delivery.webhook_sender import WebhookSender
+    from sublarr.core.testing.receiver import WebhookReceiver
 
     sender = WebhookSender()
     first = WebhookReceiver().start()

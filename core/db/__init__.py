@@ -7,7 +7,7 @@ webhooks, execution log) and ``sublarr.core.db.scoring`` (weights, provider modi
 
 from __future__ import annotations
 
-from .engine import (
+from sublarr.core.db.engine import (
     current_engine,
     current_revision,
     dispose_db,

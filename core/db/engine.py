@@ -54,7 +54,7 @@ def resolve_database_url(url: str | URL | None = None, *, create_dir: bool = Tru
 
     For a SQLite file the parent directory is created when ``create_dir`` is true.
     """
-    from ..settings import load_settings
+    from sublarr.core.settings import load_settings
 
     if url is None:
         settings = load_settings()
@@ -210,7 +210,7 @@ def _dispose_locked() -> None:
 
 def _forget_cached_scoring() -> None:
     """Scoring caches hold data of the previous database: drop them when it changes."""
-    from ..scoring_cache import invalidate_scoring_cache
+    from sublarr.core.scoring.cache import invalidate_scoring_cache
 
     invalidate_scoring_cache()
 

@@ -39,10 +39,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, delete, func, or_, select, update
 
-from ..errors import NotFoundError, ValidationError
-from .engine import session_scope
-from .models import HookConfig, HookLog, WebhookConfig, utcnow_iso
-from .validators import (
+from sublarr.core.db.engine import session_scope
+from sublarr.core.db.models import HookConfig, HookLog, WebhookConfig, utcnow_iso
+from sublarr.core.db.validators import (
     check_bool,
     check_event_name,
     check_fields,
@@ -55,6 +54,7 @@ from .validators import (
     check_page,
     check_str,
 )
+from sublarr.core.errors import NotFoundError, ValidationError
 
 __all__ = [
     "HOOK_TIMEOUT_RANGE",

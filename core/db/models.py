@@ -219,9 +219,7 @@ class Delivery(Base):
     """
 
     __tablename__ = "deliveries"
-    __table_args__ = (
-        Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
-    )
+    __table_args__ = (Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),)
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
     kind: Mapped[str] = mapped_column(Text, nullable=False)

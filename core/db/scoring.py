@@ -2,10 +2,10 @@
 
 * ``score_type`` is ``"episode"`` or ``"movie"``.
 * A weight value is an int in -1000..1000. Which weight keys exist is decided by
-  ``sublarr.core.scoring.validate_weights(score_type, weights)`` when that function is
+  ``sublarr.core.scoring.compute.validate_weights(score_type, weights)`` when that function is
   available; otherwise a key only has to be 1..100 characters of ``[A-Za-z0-9_.-]``.
 * A provider name is 1..100 characters: letters, digits, ``_ . -``, starting with a
-  letter or digit (as ``sublarr.core.scoring.validate_modifier`` has it). A modifier is an
+  letter or digit (as ``sublarr.core.scoring.compute.validate_modifier`` has it). A modifier is an
   int in -1000..1000 (0 = no change).
 * ints are real ints: ``True`` and ``"5"`` are refused.
 
@@ -29,11 +29,11 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ..errors import NotFoundError, ValidationError
-from ..events import emit_event
-from .engine import session_scope
-from .models import ProviderScoreModifier, ScoringWeight, utcnow_iso
-from .validators import check_int, check_pattern
+from sublarr.core.db.engine import session_scope
+from sublarr.core.db.models import ProviderScoreModifier, ScoringWeight, utcnow_iso
+from sublarr.core.db.validators import check_int, check_pattern
+from sublarr.core.errors import NotFoundError, ValidationError
+from sublarr.core.events.emit import emit_event
 
 __all__ = [
     "MODIFIER_RANGE",
@@ -62,14 +62,14 @@ SECTION_MODIFIERS = "provider_modifiers"
 
 _WEIGHT_KEY = re.compile(r"[A-Za-z0-9_.\-]+")
 _PROVIDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
-_SCORING_MODULE = "sublarr.core.scoring"
+_SCORING_MODULE = "sublarr.core.scoring.compute"
 
 
 # ---- validation ------------------------------------------------------------------------
 
 
 def _scoring_module() -> Any:
-    """``sublarr.core.scoring`` when it exists, else ``None`` (its own errors propagate)."""
+    """``sublarr.core.scoring.compute`` when it exists, else ``None`` (its own errors propagate)."""
     module = sys.modules.get(_SCORING_MODULE)
     if module is not None:
         return module
@@ -202,7 +202,7 @@ def set_scoring_weights(score_type: str, weights: Mapping[str, int]) -> None:
 
 
 def _default_weights(score_type: str) -> dict[str, int]:
-    """The built-in weights of ``score_type`` from ``sublarr.core.scoring``, when it has them."""
+    """The built-in weights of ``score_type`` from ``sublarr.core.scoring.compute``, when it has them."""
     module = _scoring_module()
     if module is None:
         return {}
@@ -216,7 +216,7 @@ def _default_weights(score_type: str) -> dict[str, int]:
 def get_all_scoring_weights() -> dict[str, dict[str, int]]:
     """``{"episode": {...}, "movie": {...}}``: the defaults with the stored overrides applied.
 
-    When ``sublarr.core.scoring`` offers no defaults, only the stored overrides.
+    When ``sublarr.core.scoring.compute`` offers no defaults, only the stored overrides.
     """
     with session_scope() as session:
         rows = session.execute(

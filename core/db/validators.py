@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import ValidationError
+from sublarr.core.errors import ValidationError
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -81,7 +81,7 @@ def check_pattern(field: str, value: Any, max_len: int, pattern: re.Pattern[str]
 
 def check_event_name(field: str, value: Any, *, allow_wildcard: bool) -> str:
     """An event name in ``EVENT_CATALOG`` as it is now (or ``*`` when allowed)."""
-    from .. import event_catalog
+    from sublarr.core.events import catalog as event_catalog
 
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string, got {type(value).__name__}")

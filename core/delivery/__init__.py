@@ -16,7 +16,7 @@ plugins; a started ``WorkerPool`` runs them.
 
 from __future__ import annotations
 
-from .admin import (
+from sublarr.core.delivery.admin import (
     add_hook,
     add_webhook,
     get_webhook,
@@ -29,12 +29,18 @@ from .admin import (
     update_hook,
     update_webhook,
 )
-from .executor import DeliveryResult
-from .fire import sample_payload, test_hook, test_webhook
-from .script_runner import ScriptRefusedError
-from .signing import SignatureError, generate_secret, mask_secret
-from .url_policy import UrlRefusedError
-from .worker_pool import WorkerPool, get_current_pool, set_current_pool, start_pool, stop_pool
+from sublarr.core.delivery.executor import DeliveryResult
+from sublarr.core.delivery.fire import sample_payload, test_hook, test_webhook
+from sublarr.core.delivery.script_runner import ScriptRefusedError
+from sublarr.core.delivery.signing import SignatureError, generate_secret, mask_secret
+from sublarr.core.delivery.url_policy import UrlRefusedError
+from sublarr.core.delivery.worker_pool import (
+    WorkerPool,
+    get_current_pool,
+    set_current_pool,
+    start_pool,
+    stop_pool,
+)
 
 __all__ = [
     "DeliveryResult",

@@ -23,17 +23,17 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import update
 
-from ..db import deliveries
-from ..db import hooks as store
-from ..db.engine import get_engine
-from ..db.models import WebhookConfig
-from ..db.validators import check_http_url
-from ..errors import NotFoundError, ValidationError
-from ..settings import Settings, load_settings
-from .script_runner import resolve_script
-from .signing import check_secret, generate_secret, mask_secret
-from .url_policy import UrlPolicy
-from .webhook_sender import ALLOWED_METHODS, RESERVED_HEADERS
+from sublarr.core.db import hooks as store
+from sublarr.core.db.engine import get_engine
+from sublarr.core.db.models import WebhookConfig
+from sublarr.core.db.validators import check_http_url
+from sublarr.core.delivery import store as deliveries
+from sublarr.core.delivery.script_runner import resolve_script
+from sublarr.core.delivery.signing import check_secret, generate_secret, mask_secret
+from sublarr.core.delivery.url_policy import UrlPolicy
+from sublarr.core.delivery.webhook_sender import ALLOWED_METHODS, RESERVED_HEADERS
+from sublarr.core.errors import NotFoundError, ValidationError
+from sublarr.core.settings import Settings, load_settings
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
 MAX_HEADERS = 20

@@ -18,12 +18,17 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from ..db import deliveries
-from ..settings import Settings
-from . import subscriptions
-from .retry_policy import RetryPolicy
-from .script_runner import ScriptRefusedError, build_environment, resolve_script, run_script
-from .webhook_sender import WebhookSender, build_envelope, redact
+from sublarr.core.delivery import store as deliveries
+from sublarr.core.delivery import subscriptions
+from sublarr.core.delivery.retry_policy import RetryPolicy
+from sublarr.core.delivery.script_runner import (
+    ScriptRefusedError,
+    build_environment,
+    resolve_script,
+    run_script,
+)
+from sublarr.core.delivery.webhook_sender import WebhookSender, build_envelope, redact
+from sublarr.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -254,7 +259,7 @@ class DeliveryExecutor:
     # -- operational events ---------------------------------------------------------------
 
     def _emit_executed(self, result: DeliveryResult) -> None:
-        from ..events import emit_event
+        from sublarr.core.events.emit import emit_event
 
         try:
             emit_event(
@@ -280,7 +285,7 @@ class DeliveryExecutor:
     def _emit_disabled(
         self, target: dict[str, Any], reason: str, failures: int, status_code: int | None
     ) -> None:
-        from ..events import emit_event
+        from sublarr.core.events.emit import emit_event
 
         logger.warning("webhook %d (%s) disabled: %s", target["id"], target["name"], reason)
         try:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..db import deliveries
-from ..errors import NotFoundError
-from ..settings import Settings, load_settings
-from .executor import DeliveryExecutor, DeliveryResult
-from .url_policy import UrlPolicy
-from .webhook_sender import WebhookSender
+from sublarr.core.delivery import store as deliveries
+from sublarr.core.delivery.executor import DeliveryExecutor, DeliveryResult
+from sublarr.core.delivery.url_policy import UrlPolicy
+from sublarr.core.delivery.webhook_sender import WebhookSender
+from sublarr.core.errors import NotFoundError
+from sublarr.core.settings import Settings, load_settings
 
 __all__ = ["sample_payload", "test_hook", "test_webhook"]
 
@@ -54,7 +54,7 @@ _SAMPLES: dict[str, Any] = {
 
 def sample_payload(event_name: str) -> dict[str, Any]:
     """A payload with every key of ``event_name`` filled with a plausible test value."""
-    from ..event_catalog import EVENT_CATALOG
+    from sublarr.core.events.catalog import EVENT_CATALOG
 
     entry = EVENT_CATALOG.get(event_name) or EVENT_CATALOG["subtitle_downloaded"]
     payload: dict[str, Any] = {}
@@ -71,7 +71,7 @@ def sample_payload(event_name: str) -> dict[str, Any]:
 
 
 def _executor(settings: Settings | None) -> tuple[DeliveryExecutor, WebhookSender | None]:
-    from .worker_pool import get_current_pool
+    from sublarr.core.delivery.worker_pool import get_current_pool
 
     pool = get_current_pool()
     if settings is None and pool is not None and pool.started:

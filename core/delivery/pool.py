@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..settings import load_settings
-from .worker_pool import WorkerPool, get_current_pool, set_current_pool
+from sublarr.core.delivery.worker_pool import WorkerPool, get_current_pool, set_current_pool
+from sublarr.core.settings import load_settings
 
 
 @dataclass

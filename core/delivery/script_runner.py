@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import SublarrError
+from sublarr.core.errors import SublarrError
 
 logger = logging.getLogger(__name__)
 

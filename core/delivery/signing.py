@@ -16,7 +16,7 @@ import secrets
 import time
 from collections.abc import Mapping
 
-from ..errors import ValidationError
+from sublarr.core.errors import ValidationError
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-from ..db.engine import current_engine as _current_engine
+from sublarr.core.db.engine import current_engine as _current_engine
 
 logger = logging.getLogger(__name__)
 _monotonic = time.monotonic
@@ -48,7 +48,7 @@ class SubscriptionCache:
 
     def _ttl_seconds(self) -> float:
         if self._ttl is None:
-            from ..settings import load_settings
+            from sublarr.core.settings import load_settings
 
             self._ttl = load_settings().subscription_cache_ttl
         return self._ttl
@@ -82,7 +82,7 @@ class SubscriptionCache:
     def _query(self, event_name: str, engine: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
         if engine is None and not _database_exists():
             return _EMPTY
-        from ..db.deliveries import subscribers
+        from sublarr.core.delivery.store import subscribers
 
         self.queries += 1
         hooks, webhooks = subscribers(event_name)
@@ -91,7 +91,7 @@ class SubscriptionCache:
 
 def _database_exists() -> bool:
     """Whether the configured database may hold subscriptions (embedded file present, or a server URL)."""
-    from ..db.engine import resolve_database_url
+    from sublarr.core.db.engine import resolve_database_url
 
     url = resolve_database_url(create_dir=False)
     if url.get_backend_name() != "sqlite":
@@ -111,7 +111,7 @@ class TargetCache:
 
     def get(self, kind: str, target_id: int) -> dict[str, Any] | None:
         """The record (``None`` when deleted), from the cache or the database."""
-        from ..db.deliveries import load_target
+        from sublarr.core.delivery.store import load_target
 
         key = (kind, target_id)
         engine = _current_engine()

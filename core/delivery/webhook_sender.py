@@ -27,9 +27,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .retry_policy import GONE, is_retryable_status, parse_retry_after
-from .signing import signature_headers
-from .url_policy import GuardedHTTPConnection, GuardedHTTPSConnection, UrlPolicy, UrlRefusedError
+from sublarr.core.delivery.retry_policy import GONE, is_retryable_status, parse_retry_after
+from sublarr.core.delivery.signing import signature_headers
+from sublarr.core.delivery.url_policy import (
+    GuardedHTTPConnection,
+    GuardedHTTPSConnection,
+    UrlPolicy,
+    UrlRefusedError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +60,7 @@ RESERVED_HEADERS = frozenset(
 
 def user_agent() -> str:
     """``sublarr/<version>``."""
-    from .. import __version__
+    from sublarr.core import __version__
 
     return f"sublarr/{__version__}"
 

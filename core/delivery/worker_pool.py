@@ -23,17 +23,17 @@ A pool can also be made and driven explicitly: ``WorkerPool(settings).start()`` 
 from __future__ import annotations
 
 import logging
-import queue as queue_module
+import queue
 import threading
 import time
 from typing import Any
 
-from ..db import deliveries
-from ..settings import Settings, load_settings
-from . import queue
-from .executor import DeliveryExecutor
-from .url_policy import UrlPolicy
-from .webhook_sender import WebhookSender
+from sublarr.core.delivery import enqueue
+from sublarr.core.delivery import store as deliveries
+from sublarr.core.delivery.executor import DeliveryExecutor
+from sublarr.core.delivery.url_policy import UrlPolicy
+from sublarr.core.delivery.webhook_sender import WebhookSender
+from sublarr.core.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class WorkerPool:
             UrlPolicy.from_strings(self.settings.webhook_deny_networks), max_connections=self.capacity
         )
         self.executor = DeliveryExecutor(self.settings, self.sender)
-        self._queue: queue_module.Queue[dict[str, Any] | None] = queue_module.Queue(maxsize=self.capacity)
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=self.capacity)
         self._cond = threading.Condition()
         self._wake = False
         self._claimed: set[str] = set()
@@ -76,7 +76,7 @@ class WorkerPool:
         deliveries.release_dead_owners()
         deliveries.release_expired()
         self.started = True
-        queue.add_waker(self.wake)
+        enqueue.add_waker(self.wake)
         self._dispatcher = threading.Thread(
             target=self._dispatch_loop, name="sublarr-dispatcher", daemon=True
         )
@@ -99,7 +99,7 @@ class WorkerPool:
             return True
         timeout = self.settings.delivery_shutdown_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
-        queue.remove_waker(self.wake)
+        enqueue.remove_waker(self.wake)
         self._stopping.set()
         self.wake()
         if self._dispatcher is not None:
@@ -108,7 +108,7 @@ class WorkerPool:
         while True:
             try:
                 row = self._queue.get_nowait()
-            except queue_module.Empty:
+            except queue.Empty:
                 break
             if row is not None:
                 unstarted.append(row["id"])

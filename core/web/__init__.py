@@ -7,6 +7,6 @@ One module per resource: ``events_api``, ``hooks_api`` (hooks and the execution 
 document, ``api_auth`` the key, ``api_errors`` the ``{"error", "detail"}`` answers.
 """
 
-from .app_factory import create_app
+from sublarr.core.web.app_factory import create_app
 
 __all__ = ["create_app"]

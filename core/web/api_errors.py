@@ -24,7 +24,7 @@ from apiflask import APIFlask, HTTPError
 from flask import Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import InvalidPayloadError, NotFoundError, UnknownEventError, ValidationError
+from sublarr.core.errors import InvalidPayloadError, NotFoundError, UnknownEventError, ValidationError
 
 logger = logging.getLogger(__name__)
 

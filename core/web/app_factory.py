@@ -19,21 +19,27 @@ from apiflask import APIFlask
 from flask_socketio import ConnectionRefusedError, SocketIO
 from sqlalchemy.engine import URL
 
-from .. import __version__
-from ..db.engine import DB_FILENAME, init_db
-from ..flask_extension import Sublarr
-from ..settings import Settings, load_settings
-from .api_auth import ApiKey, ApiKeyMiddleware, key_from_socketio_auth, key_matches, load_or_create_api_key
-from .api_errors import register_error_handlers
-from .arr_webhooks import arr_webhooks
-from .events_api import events_api
-from .health_api import health_api
-from .hooks_api import hooks_api
-from .openapi import SECURITY_SCHEMES, finish_spec
-from .plugins_api import plugins_api
-from .schemas import ErrorSchema
-from .scoring_api import scoring_api
-from .webhooks_api import webhooks_api
+from sublarr.core import __version__
+from sublarr.core.db.engine import DB_FILENAME, init_db
+from sublarr.core.events.flask_extension import Sublarr
+from sublarr.core.settings import Settings, load_settings
+from sublarr.core.web.api_auth import (
+    ApiKey,
+    ApiKeyMiddleware,
+    key_from_socketio_auth,
+    key_matches,
+    load_or_create_api_key,
+)
+from sublarr.core.web.api_errors import register_error_handlers
+from sublarr.core.web.arr_webhooks import arr_webhooks
+from sublarr.core.web.events_api import events_api
+from sublarr.core.web.health_api import health_api
+from sublarr.core.web.hooks_api import hooks_api
+from sublarr.core.web.openapi import SECURITY_SCHEMES, finish_spec
+from sublarr.core.web.plugins_api import plugins_api
+from sublarr.core.web.schemas import ErrorSchema
+from sublarr.core.web.scoring_api import scoring_api
+from sublarr.core.web.webhooks_api import webhooks_api
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +125,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
 
     register_error_handlers(app)
     for blueprint in (
-        events_api, hooks_api, webhooks_api, scoring_api, plugins_api, health_api, arr_webhooks
+        events_api,
+        hooks_api,
+        webhooks_api,
+        scoring_api,
+        plugins_api,
+        health_api,
+        arr_webhooks,
     ):
         app.register_blueprint(blueprint)
     app.spec_processor(finish_spec)

@@ -18,11 +18,17 @@ from apiflask import APIBlueprint
 from flask import request
 from marshmallow import ValidationError as SchemaError
 
-from ..errors import InvalidPayloadError
-from ..events import emit_event
-from ..plugin_manager import get_plugin_manager
-from .api_errors import error_response
-from .schemas import ArrReceivedSchema, ErrorSchema, RadarrWebhookSchema, SonarrWebhookSchema, responses
+from sublarr.core.errors import InvalidPayloadError
+from sublarr.core.events.emit import emit_event
+from sublarr.core.plugin_manager import get_plugin_manager
+from sublarr.core.web.api_errors import error_response
+from sublarr.core.web.schemas import (
+    ArrReceivedSchema,
+    ErrorSchema,
+    RadarrWebhookSchema,
+    SonarrWebhookSchema,
+    responses,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -71,13 +77,15 @@ def _sonarr_payloads(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _radarr_payloads(body: dict[str, Any]) -> list[dict[str, Any]]:
     movie = body.get("movie") or {}
-    return [{
-        "source": "radarr",
-        "event_type": body["eventType"],
-        "media_type": "movie",
-        "title": movie.get("title"),
-        "year": movie.get("year") or None,
-    }]
+    return [
+        {
+            "source": "radarr",
+            "event_type": body["eventType"],
+            "media_type": "movie",
+            "title": movie.get("title"),
+            "year": movie.get("year") or None,
+        }
+    ]
 
 
 def _receive(source: str, schema: Any, build: Any) -> Any:

@@ -7,10 +7,10 @@ from typing import Any
 
 from apiflask import APIBlueprint
 
-from ..event_catalog import describe_catalog
-from ..events import emit_event
-from ..plugin_manager import get_plugin_manager
-from .schemas import CatalogSchema, EmittedSchema, ErrorSchema, EventPayloadSchema, responses
+from sublarr.core.events.catalog import describe_catalog
+from sublarr.core.events.emit import emit_event
+from sublarr.core.plugin_manager import get_plugin_manager
+from sublarr.core.web.schemas import CatalogSchema, EmittedSchema, ErrorSchema, EventPayloadSchema, responses
 
 logger = logging.getLogger(__name__)
 

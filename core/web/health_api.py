@@ -8,7 +8,7 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import current_app
 
-from .schemas import HealthSchema, responses
+from sublarr.core.web.schemas import HealthSchema, responses
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ HEALTH_CHECKS_KEY = "sublarr.health_checks"
 def _database() -> str:
     from sqlalchemy import text
 
-    from ..db import get_engine
+    from sublarr.core.db import get_engine
 
     with get_engine().connect() as connection:
         connection.execute(text("SELECT 1"))

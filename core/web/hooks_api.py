@@ -14,12 +14,12 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import current_app
 
-from ..db import hooks as store
-from ..delivery import admin
-from ..delivery.fire import test_hook
-from ..delivery.script_runner import ScriptRefusedError
-from ..errors import NotFoundError, ValidationError
-from .schemas import (
+from sublarr.core.db import hooks as store
+from sublarr.core.delivery import admin
+from sublarr.core.delivery.fire import test_hook
+from sublarr.core.delivery.script_runner import ScriptRefusedError
+from sublarr.core.errors import NotFoundError, ValidationError
+from sublarr.core.web.schemas import (
     MAX_ID,
     DeletedSchema,
     ErrorSchema,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .api_auth import API_KEY_HEADER, API_KEY_QUERY, OPEN_PATHS
+from sublarr.core.web.api_auth import API_KEY_HEADER, API_KEY_QUERY, OPEN_PATHS
 
 SECURITY_SCHEMES = {
     "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER},

@@ -6,8 +6,8 @@ from typing import Any
 
 from apiflask import APIBlueprint
 
-from ..plugin_manager import get_plugin_manager
-from .schemas import PluginListSchema
+from sublarr.core.plugin_manager import get_plugin_manager
+from sublarr.core.web.schemas import PluginListSchema
 
 plugins_api = APIBlueprint("plugins", __name__, url_prefix="/api/v1/plugins", tag="Plugins")
 

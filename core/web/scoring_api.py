@@ -12,9 +12,9 @@ from typing import Any
 
 from apiflask import APIBlueprint
 
-from ..db import scoring as store
-from ..errors import ValidationError
-from ..scoring import (
+from sublarr.core.db import scoring as store
+from sublarr.core.errors import ValidationError
+from sublarr.core.scoring.compute import (
     DEFAULT_WEIGHTS,
     SCORE_TYPES,
     SubtitleResult,
@@ -25,8 +25,8 @@ from ..scoring import (
     validate_modifier,
     validate_weights,
 )
-from ..scoring_presets import export_scoring_preset, import_scoring_preset
-from .schemas import (
+from sublarr.core.scoring.presets import export_scoring_preset, import_scoring_preset
+from sublarr.core.web.schemas import (
     ErrorSchema,
     ExplainRequestSchema,
     ExplanationSchema,

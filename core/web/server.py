@@ -25,8 +25,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from .. import __version__
-from ..settings import Settings
+from sublarr.core import __version__
+from sublarr.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -38,18 +38,18 @@ SHUTDOWN_MARGIN_SECONDS = 5.0
 
 def start_background(app: Any) -> None:
     """Start the hook/webhook delivery workers and report them in ``/api/v1/health``."""
-    from ..delivery.worker_pool import start_pool
+    from sublarr.core.delivery.worker_pool import start_pool
 
     pool = start_pool(app.extensions["sublarr.settings"])
     app.extensions[POOL_KEY] = pool
-    app.extensions.setdefault("sublarr.health_checks", {})["delivery"] = (
-        lambda: "running" if pool.started else "stopped"
+    app.extensions.setdefault("sublarr.health_checks", {})["delivery"] = lambda: (
+        "running" if pool.started else "stopped"
     )
 
 
 def stop_background(app: Any) -> None:
     """Disconnect Socket.IO clients, then stop the delivery workers, letting running work finish."""
-    from ..delivery.worker_pool import stop_pool
+    from sublarr.core.delivery.worker_pool import stop_pool
 
     socketio = app.extensions.get("socketio")
     if socketio is not None:
@@ -138,7 +138,7 @@ class SublarrServer(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from .app_factory import create_app
+        from sublarr.core.web.app_factory import create_app
 
         self.application = create_app(self.app_config)
         return self.application
@@ -173,7 +173,7 @@ class SublarrServer(BaseApplication):
         app.extensions["sublarr.stopped"] = True
         logger.info("shutting down")
         stop_background(app)
-        from ..db import dispose_db
+        from sublarr.core.db import dispose_db
 
         dispose_db()
 

@@ -15,13 +15,13 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import current_app
 
-from ..delivery import admin
-from ..delivery.fire import test_webhook
-from ..delivery.signing import mask_secret
-from ..delivery.url_policy import UrlRefusedError
-from ..errors import NotFoundError, ValidationError
-from .api_errors import ConflictError
-from .schemas import (
+from sublarr.core.delivery import admin
+from sublarr.core.delivery.fire import test_webhook
+from sublarr.core.delivery.signing import mask_secret
+from sublarr.core.delivery.url_policy import UrlRefusedError
+from sublarr.core.errors import NotFoundError, ValidationError
+from sublarr.core.web.api_errors import ConflictError
+from sublarr.core.web.schemas import (
     MAX_ID,
     ErrorSchema,
     TestResultSchema,
@@ -61,7 +61,7 @@ def _unmask(current: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
         elif "********" in fields["secret"]:
             raise ConflictError(
                 "the masked secret sent is not the stored secret's mask; send the current mask "
-                "to keep it, a full whsec_ secret to replace it, or \"\" for a new one"
+                'to keep it, a full whsec_ secret to replace it, or "" for a new one'
             )
     if "url" in fields and fields["url"] == admin.public_webhook(current)["url"] != current["url"]:
         del fields["url"]
@@ -92,9 +92,15 @@ def list_webhooks() -> dict[str, Any]:
 def create_webhook(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     try:
         record = admin.add_webhook(
-            body["name"], body["event_name"], body["url"], body.get("secret") or None,
-            body["retry_count"], body["timeout_seconds"],
-            method=body["method"], headers=body["headers"], settings=_settings(),
+            body["name"],
+            body["event_name"],
+            body["url"],
+            body.get("secret") or None,
+            body["retry_count"],
+            body["timeout_seconds"],
+            method=body["method"],
+            headers=body["headers"],
+            settings=_settings(),
         )
     except UrlRefusedError as exc:
         raise _refused_url(exc) from None

@@ -30,8 +30,10 @@ def upgrade() -> None:
         sa.Column("headers", sa.Text(), nullable=False, server_default=sa.text("'{}'")),
         sa.Column("disabled_reason", sa.Text(), nullable=False, server_default=EMPTY),
         sa.ForeignKeyConstraint(
-            ["webhook_id"], ["webhook_configs.id"],
-            name="fk_webhook_options_webhook_id_webhook_configs", ondelete="CASCADE",
+            ["webhook_id"],
+            ["webhook_configs.id"],
+            name="fk_webhook_options_webhook_id_webhook_configs",
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("webhook_id", name="pk_webhook_options"),
     )

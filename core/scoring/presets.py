@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from .errors import ValidationError
-from .scoring import SCORE_TYPES, validate_modifier, validate_score_type, validate_weights
-from .scoring_cache import invalidate_scoring_cache
+from sublarr.core.errors import ValidationError
+from sublarr.core.scoring.cache import invalidate_scoring_cache
+from sublarr.core.scoring.compute import SCORE_TYPES, validate_modifier, validate_score_type, validate_weights
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +36,8 @@ _KNOWN_KEYS = frozenset({"format", "version", "weights", "provider_modifiers"}) 
 
 def export_scoring_preset(description: str | None = None) -> dict[str, Any]:
     """The stored weight overrides and provider modifiers as a JSON-ready preset."""
-    from . import __version__
-    from .db.scoring import get_all_provider_modifiers, get_scoring_weights
+    from sublarr.core import __version__
+    from sublarr.core.db.scoring import get_all_provider_modifiers, get_scoring_weights
 
     preset: dict[str, Any] = {
         "format": PRESET_FORMAT,
@@ -110,7 +110,7 @@ def import_scoring_preset(data: Any) -> dict[str, Any]:
     Raises ``ValidationError`` (nothing changed) for a bad preset. Returns a summary:
     ``{"weights": {score_type: number of overrides}, "provider_modifiers": count}``.
     """
-    from .db.scoring import replace_scoring_config
+    from sublarr.core.db.scoring import replace_scoring_config
 
     weights, modifiers = validate_scoring_preset(data)
     replace_scoring_config(weights, modifiers)

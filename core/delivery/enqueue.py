@@ -48,7 +48,7 @@ def enqueue_event(
     payload: dict[str, Any],
 ) -> list[str]:
     """Queue a delivery of the event to each of ``target_ids`` (of ``kind``); return the ids."""
-    from ..db.deliveries import enqueue_deliveries
+    from sublarr.core.delivery.store import enqueue_deliveries
 
     if not target_ids:
         return []

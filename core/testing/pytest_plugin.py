@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from .hookspecs import hookimpl
+from sublarr.core.hookspecs import hookimpl
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,7 @@ class EventRecorder:
             if all(event.payload.get(k) == v for k, v in expected.items()):
                 return event
         raise AssertionError(
-            f"no {name!r} event with {expected!r}; recorded: "
-            f"{[(e.name, e.payload) for e in self.events]}"
+            f"no {name!r} event with {expected!r}; recorded: {[(e.name, e.payload) for e in self.events]}"
         )
 
     def assert_not_emitted(self, name: str) -> None:
@@ -93,9 +92,7 @@ class EventRecorder:
     def wait_for(self, name: str, count: int = 1, timeout: float = 5.0) -> list[RecordedEvent]:
         """Wait until ``count`` events ``name`` were recorded (events from worker threads)."""
         with self._cond:
-            ok = self._cond.wait_for(
-                lambda: sum(e.name == name for e in self.events) >= count, timeout
-            )
+            ok = self._cond.wait_for(lambda: sum(e.name == name for e in self.events) >= count, timeout)
         assert ok, f"waited {timeout}s for {count} {name!r} event(s); saw {self.names()}"
         return self.of(name)
 
@@ -103,7 +100,7 @@ class EventRecorder:
 @pytest.fixture
 def plugin_manager() -> Iterator[Any]:
     """An isolated plugin manager with only the built-in plugins, current for this test."""
-    from .plugin_manager import SublarrPluginManager, set_plugin_manager
+    from sublarr.core.plugin_manager import SublarrPluginManager, set_plugin_manager
 
     pm = SublarrPluginManager()
     previous = set_plugin_manager(pm)
@@ -143,7 +140,7 @@ def event_recorder(register_plugin: Any) -> EventRecorder:
 @contextmanager
 def _temp_database(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, filename: str) -> Iterator[str]:
     """Make a new SQLite file in ``tmp_path`` the current database; dispose it afterwards."""
-    from .db.engine import dispose_db, init_db
+    from sublarr.core.db.engine import dispose_db, init_db
 
     url = f"sqlite:///{tmp_path / filename}"
     dispose_db()
@@ -166,14 +163,12 @@ def sublarr_db(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 @pytest.fixture
 def sublarr_app(plugin_manager: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A Flask app made by ``create_app`` with Socket.IO and sublarr bound, data and database in tmp."""
-    from .web.app_factory import create_app
+    from sublarr.core.web.app_factory import create_app
 
     data_dir = tmp_path / "sublarr-data"
     data_dir.mkdir(parents=True, exist_ok=True)
     with _temp_database(data_dir, monkeypatch, "sublarr.db") as url:
-        app = create_app(
-            {"TESTING": True, "SUBLARR_DATA_DIR": str(data_dir), "SUBLARR_DATABASE_URL": url}
-        )
+        app = create_app({"TESTING": True, "SUBLARR_DATA_DIR": str(data_dir), "SUBLARR_DATABASE_URL": url})
         yield app
 
 
@@ -203,7 +198,7 @@ def socketio_client(sublarr_app: Any, api_key: str) -> Iterator[Any]:
 @pytest.fixture
 def webhook_receiver() -> Iterator[Any]:
     """A running ``WebhookReceiver`` on 127.0.0.1 (``.url``, ``.script()``, ``.wait_for()``)."""
-    from .delivery.receiver import WebhookReceiver
+    from sublarr.core.testing.receiver import WebhookReceiver
 
     receiver = WebhookReceiver().start()
     try:
@@ -218,8 +213,8 @@ def delivery_pool() -> Iterator[Any]:
 
     The pool is made current, and stopped (and the previous one restored) after the test.
     """
-    from .delivery.worker_pool import WorkerPool, set_current_pool
-    from .settings import load_settings
+    from sublarr.core.delivery.worker_pool import WorkerPool, set_current_pool
+    from sublarr.core.settings import load_settings
 
     started: list[tuple[Any, Any]] = []
 

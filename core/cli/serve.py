@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from .errors import SublarrError
-from .settings import SECRET_KEYS, Settings, load_settings
+from sublarr.core.errors import SublarrError
+from sublarr.core.settings import SECRET_KEYS, Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +93,10 @@ def effective_config(settings: Settings) -> dict[str, Any]:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help=_CONFIG_HELP)
 def serve_command(host: str | None, port: int | None, data_dir: str | None, config_file: str | None) -> None:
     """Run the server: REST API, Socket.IO and the hook/webhook workers on one port."""
-    from .db import dispose_db, init_db
-    from .web.api_auth import load_or_create_api_key
-    from .web.app_factory import database_url
-    from .web.server import banner, run_server
+    from sublarr.core.db import dispose_db, init_db
+    from sublarr.core.web.api_auth import load_or_create_api_key
+    from sublarr.core.web.app_factory import database_url
+    from sublarr.core.web.server import banner, run_server
 
     settings = _apply_options(host=host, port=port, data_dir=data_dir, config_file=config_file)
     check_bindable(settings.host, settings.port)

@@ -35,9 +35,9 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 
-from ..errors import ValidationError
-from .engine import get_engine
-from .models import Delivery, HookConfig, HookLog, WebhookConfig, WebhookOption, utcnow_iso
+from sublarr.core.db.engine import get_engine
+from sublarr.core.db.models import Delivery, HookConfig, HookLog, WebhookConfig, WebhookOption, utcnow_iso
+from sublarr.core.errors import ValidationError
 
 logger = logging.getLogger(__name__)
 

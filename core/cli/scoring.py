@@ -12,9 +12,10 @@ import sys
 
 import click
 
-from .cli_tables import format_table
-from .errors import SublarrError
-from .scoring import (
+from sublarr.core.cli.tables import format_table
+from sublarr.core.errors import SublarrError
+from sublarr.core.scoring.cache import invalidate_scoring_cache
+from sublarr.core.scoring.compute import (
     FORMAT_BONUS,
     SCORE_TYPES,
     SubtitleResult,
@@ -27,14 +28,13 @@ from .scoring import (
     validate_modifier,
     validate_weights,
 )
-from .scoring_cache import invalidate_scoring_cache
 
 _TYPE_OPTION = click.Choice(SCORE_TYPES)
 
 
 def _open_db(required: bool = True) -> bool:
     """Open the configured database; a ClickException when ``required`` and it fails."""
-    from .db.engine import init_db
+    from sublarr.core.db.engine import init_db
 
     try:
         init_db()
@@ -47,8 +47,6 @@ def _open_db(required: bool = True) -> bool:
     return True
 
 
-
-
 def _fail(exc: SublarrError) -> click.ClickException:
     return click.ClickException(str(exc))
 
@@ -57,13 +55,28 @@ def _fail(exc: SublarrError) -> click.ClickException:
 
 
 @click.command("score")
-@click.option("--type", "score_type", type=_TYPE_OPTION, default="episode", show_default=True,
-              help="Which weight table to use.")
-@click.option("--matches", default="", metavar="KEY,KEY...",
-              help="What the subtitle matches, e.g. hash,series,season,episode.")
+@click.option(
+    "--type",
+    "score_type",
+    type=_TYPE_OPTION,
+    default="episode",
+    show_default=True,
+    help="Which weight table to use.",
+)
+@click.option(
+    "--matches",
+    default="",
+    metavar="KEY,KEY...",
+    help="What the subtitle matches, e.g. hash,series,season,episode.",
+)
 @click.option("--provider", default="cli", show_default=True, help="Provider name (for its modifier).")
-@click.option("--format", "subtitle_format", default="srt", show_default=True,
-              help="Subtitle format; ass/ssa earn the format bonus.")
+@click.option(
+    "--format",
+    "subtitle_format",
+    default="srt",
+    show_default=True,
+    help="Subtitle format; ass/ssa earn the format bonus.",
+)
 @click.option("--explain", is_flag=True, help="Show where every point came from.")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 def score_command(
@@ -149,7 +162,7 @@ def weights_set(pairs: tuple[str, ...], score_type: str) -> None:
     """Store weight overrides, e.g. `sublarr weights set hash=400 series=200`."""
     weights = _parse_pairs(pairs)
     _open_db()
-    from .db.scoring import set_scoring_weights
+    from sublarr.core.db.scoring import set_scoring_weights
 
     try:
         weights = validate_weights(score_type, weights)
@@ -164,7 +177,7 @@ def weights_set(pairs: tuple[str, ...], score_type: str) -> None:
 def weights_reset(score_type: str | None) -> None:
     """Drop the stored overrides: the defaults apply again."""
     _open_db()
-    from .db.scoring import reset_scoring_weights
+    from sublarr.core.db.scoring import reset_scoring_weights
 
     reset_scoring_weights(score_type)
     click.echo(f"{score_type or 'all'} weights reset to defaults")
@@ -176,7 +189,7 @@ def weights_reset(score_type: str | None) -> None:
 def weights_export(file: str, description: str | None) -> None:
     """Write stored weights and provider modifiers to FILE as a preset ('-' for stdout)."""
     _open_db()
-    from .scoring_presets import export_scoring_preset
+    from sublarr.core.scoring.presets import export_scoring_preset
 
     text = json.dumps(export_scoring_preset(description), indent=2) + "\n"
     if file == "-":
@@ -205,7 +218,7 @@ def weights_import(file: str) -> None:
     except ValueError as exc:
         raise click.ClickException(f"{file} is not valid JSON: {exc}") from None
     _open_db()
-    from .scoring_presets import import_scoring_preset
+    from sublarr.core.scoring.presets import import_scoring_preset
 
     try:
         summary = import_scoring_preset(data)
@@ -236,7 +249,7 @@ def providers_modifier(name: str, value: str) -> None:
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an integer", param_hint="VALUE") from None
     _open_db()
-    from .db.scoring import set_provider_modifier
+    from sublarr.core.db.scoring import set_provider_modifier
 
     try:
         name, number = validate_modifier(name, number)
@@ -251,7 +264,7 @@ def providers_modifier(name: str, value: str) -> None:
 def providers_remove(name: str) -> None:
     """Drop the modifier of provider NAME."""
     _open_db()
-    from .db.scoring import delete_provider_modifier, get_all_provider_modifiers
+    from sublarr.core.db.scoring import delete_provider_modifier, get_all_provider_modifiers
 
     if name not in get_all_provider_modifiers():
         raise click.ClickException(f"provider {name!r} has no modifier")
@@ -267,7 +280,7 @@ def providers_remove(name: str) -> None:
 def providers_list(as_json: bool) -> None:
     """The stored provider modifiers."""
     _open_db()
-    from .db.scoring import get_all_provider_modifiers
+    from sublarr.core.db.scoring import get_all_provider_modifiers
 
     modifiers = dict(sorted(get_all_provider_modifiers().items()))
     if as_json:

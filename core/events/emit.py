@@ -15,8 +15,8 @@ import time
 from operator import itemgetter
 from typing import Any
 
-from .errors import InvalidPayloadError, SublarrError, UnknownEventError
-from .event_catalog import (
+from sublarr.core.errors import InvalidPayloadError, SublarrError, UnknownEventError
+from sublarr.core.events.catalog import (
     BUILTIN_EVENT_NAMES,
     CATALOG_VERSION,
     EVENT_CATALOG,
@@ -24,8 +24,8 @@ from .event_catalog import (
     register_event,
     sublarr_signals,
 )
-from .payload_validation import validate_payload
-from .plugin_manager import get_plugin_manager
+from sublarr.core.events.validation import validate_payload
+from sublarr.core.plugin_manager import get_plugin_manager
 
 __all__ = [
     "BUILTIN_EVENT_NAMES",

@@ -13,7 +13,7 @@ from typing import Any
 
 import blinker
 
-from .errors import EventRegistrationError
+from sublarr.core.errors import EventRegistrationError
 
 CATALOG_VERSION = 1
 
@@ -26,14 +26,20 @@ _BUILTIN_EVENTS: dict[str, tuple[str, str, list[str]]] = {
     "subtitle_downloaded": (
         "Subtitle downloaded",
         "A subtitle was downloaded and saved next to its video.",
-        [*_MEDIA, "language", "provider_name", "score", "format", "hearing_impaired",
-         "relative_path"],
+        [*_MEDIA, "language", "provider_name", "score", "format", "hearing_impaired", "relative_path"],
     ),
     "translation_complete": (
         "Translation complete",
         "A subtitle was translated into a target language.",
-        [*_MEDIA, "source_language", "target_language", "backend", "line_count",
-         "duration_seconds", "relative_path"],
+        [
+            *_MEDIA,
+            "source_language",
+            "target_language",
+            "backend",
+            "line_count",
+            "duration_seconds",
+            "relative_path",
+        ],
     ),
     "translation_failed": (
         "Translation failed",
@@ -93,8 +99,20 @@ _BUILTIN_EVENTS: dict[str, tuple[str, str, list[str]]] = {
     "hook_executed": (
         "Hook executed",
         "A script hook or outgoing webhook delivery finished (meta-event).",
-        ["hook_id", "webhook_id", "hook_type", "hook_name", "event_name", "delivery_id",
-         "attempt", "success", "exit_code", "status_code", "duration_ms", "error"],
+        [
+            "hook_id",
+            "webhook_id",
+            "hook_type",
+            "hook_name",
+            "event_name",
+            "delivery_id",
+            "attempt",
+            "success",
+            "exit_code",
+            "status_code",
+            "duration_ms",
+            "error",
+        ],
     ),
     "webhook_disabled": (
         "Webhook disabled",
@@ -144,7 +162,7 @@ def register_event(
     with the same keys is a no-op; anything else that clashes raises
     ``EventRegistrationError``.
     """
-    from .payload_validation import forbidden_key
+    from sublarr.core.events.validation import forbidden_key
 
     if not isinstance(name, str) or not _PLUGIN_EVENT_NAME.match(name):
         raise EventRegistrationError(
@@ -162,16 +180,13 @@ def register_event(
             raise EventRegistrationError(f"event {name!r}: invalid payload key {key!r}")
         if forbidden_key(key):
             raise EventRegistrationError(
-                f"event {name!r}: payload key {key!r} looks like a credential; "
-                "payloads never carry secrets"
+                f"event {name!r}: payload key {key!r} looks like a credential; payloads never carry secrets"
             )
     existing = EVENT_CATALOG.get(name)
     if existing is not None:
         if existing["payload_keys"] == keys and existing["source"] == source:
             return existing
-        raise EventRegistrationError(
-            f"event {name!r} is already registered by {existing['source']!r}"
-        )
+        raise EventRegistrationError(f"event {name!r} is already registered by {existing['source']!r}")
     entry = _entry(name, label, description, keys, source)
     EVENT_CATALOG[name] = entry
     return entry

@@ -2,7 +2,7 @@
 
 It records every request, answers with scripted statuses and delays, and checks Standard
 Webhooks signatures when given the secret. The ``webhook_receiver`` pytest fixture
-(``sublarr.core.testing``) starts one per test::
+(``sublarr.core.testing.pytest_plugin``) starts one per test::
 
     def test_delivery(webhook_receiver):
         webhook_receiver.script(503, 200)            # first request 503, then 200
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .signing import SignatureError, verify
+from sublarr.core.delivery.signing import SignatureError, verify
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,16 @@ from typing import Any
 
 import click
 
-from . import __version__, scoring_cli
-from .cli_tables import format_table
-from .db.cli import db_group
-from .delivery.cli import hooks_group, logs_command, webhooks_group
-from .errors import SublarrError
-from .event_catalog import describe_catalog
-from .events import emit_event
-from .plugin_manager import get_plugin_manager
-from .server_cli import config_group, serve_command
+from sublarr.core import __version__
+from sublarr.core.cli import scoring as scoring_cli
+from sublarr.core.cli.db import db_group
+from sublarr.core.cli.hooks import hooks_group, logs_command, webhooks_group
+from sublarr.core.cli.serve import config_group, serve_command
+from sublarr.core.cli.tables import format_table
+from sublarr.core.errors import SublarrError
+from sublarr.core.events.catalog import describe_catalog
+from sublarr.core.events.emit import emit_event
+from sublarr.core.plugin_manager import get_plugin_manager
 
 
 def _parse_value(text: str) -> Any:
@@ -47,10 +48,7 @@ def events_command(as_json: bool) -> None:
         click.echo(json.dumps(catalog, indent=2))
         return
     click.echo(f"Event catalog v{catalog['version']}: {len(catalog['events'])} events\n")
-    rows = [
-        [e["name"], e["label"], e["source"], ", ".join(e["payload_keys"])]
-        for e in catalog["events"]
-    ]
+    rows = [[e["name"], e["label"], e["source"], ", ".join(e["payload_keys"])] for e in catalog["events"]]
     click.echo(format_table(rows, ["name", "label", "source", "payload keys"]))
 
 
@@ -66,17 +64,23 @@ def plugins_command(include_builtin: bool, as_json: bool) -> None:
     if not rows:
         click.echo("No third-party plugins installed (use --all to include built-ins).")
         return
-    click.echo(format_table(
-        [
+    click.echo(
+        format_table(
             [
-                r["name"], r["version"] or "-", r["distribution"] or "-",
-                "yes" if r["builtin"] else "no", r["status"], str(r["errors"]),
-                ", ".join(r["hooks"]) or "-",
-            ]
-            for r in rows
-        ],
-        ["name", "version", "distribution", "built-in", "status", "errors", "hooks"],
-    ))
+                [
+                    r["name"],
+                    r["version"] or "-",
+                    r["distribution"] or "-",
+                    "yes" if r["builtin"] else "no",
+                    r["status"],
+                    str(r["errors"]),
+                    ", ".join(r["hooks"]) or "-",
+                ]
+                for r in rows
+            ],
+            ["name", "version", "distribution", "built-in", "status", "errors", "hooks"],
+        )
+    )
     for r in rows:
         if r["last_error"]:
             click.echo(f"\n{r['name']}: {r['last_error']}", err=True)

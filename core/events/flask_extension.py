@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .plugin_manager import SublarrPluginManager, get_plugin_manager
+from sublarr.core.plugin_manager import SublarrPluginManager, get_plugin_manager
 
 logger = logging.getLogger(__name__)
 

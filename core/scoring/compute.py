@@ -15,7 +15,7 @@ per-provider modifier, ``"plugin:<plugin name>"`` for any other plugin's modifie
 Speed: the merged weight tables, the per-provider modifiers and the list of
 ``score_modifier`` implementations are resolved together, once per
 ``SUBLARR_SCORING_CACHE_TTL`` period, and again when plugins are (un)registered or
-``invalidate_scoring_cache()`` is called (see ``sublarr.core.scoring_cache``). No hook runs
+``invalidate_scoring_cache()`` is called (see ``sublarr.core.scoring.cache``). No hook runs
 per result unless a plugin needs per-result logic. While one thread re-reads expired
 tables, other threads keep scoring with the expired ones instead of waiting; after an
 invalidation every thread waits for the fresh tables.
@@ -49,10 +49,10 @@ from time import monotonic
 from types import MappingProxyType
 from typing import Any
 
-from .errors import ValidationError
-from .plugin_manager import SublarrPluginManager, get_plugin_manager
-from .scoring_cache import invalidate_scoring_cache, on_scoring_invalidated
-from .scoring_models import ASS_FORMATS, SubtitleResult, VideoQuery
+from sublarr.core.errors import ValidationError
+from sublarr.core.plugin_manager import SublarrPluginManager, get_plugin_manager
+from sublarr.core.scoring.cache import invalidate_scoring_cache, on_scoring_invalidated
+from sublarr.core.scoring.models import ASS_FORMATS, SubtitleResult, VideoQuery
 
 __all__ = [
     "DEFAULT_WEIGHTS",
@@ -84,31 +84,35 @@ FORMAT_BONUS = "format_bonus"
 WEIGHT_MIN = -1000
 WEIGHT_MAX = 1000
 
-EPISODE_SCORES: Mapping[str, int] = MappingProxyType({
-    "hash": 359,
-    "series": 180,
-    "year": 90,
-    "season": 30,
-    "episode": 30,
-    "release_group": 14,
-    "source": 7,
-    "audio_codec": 3,
-    "resolution": 2,
-    "hearing_impaired": 1,
-    FORMAT_BONUS: 50,
-})
+EPISODE_SCORES: Mapping[str, int] = MappingProxyType(
+    {
+        "hash": 359,
+        "series": 180,
+        "year": 90,
+        "season": 30,
+        "episode": 30,
+        "release_group": 14,
+        "source": 7,
+        "audio_codec": 3,
+        "resolution": 2,
+        "hearing_impaired": 1,
+        FORMAT_BONUS: 50,
+    }
+)
 
-MOVIE_SCORES: Mapping[str, int] = MappingProxyType({
-    "hash": 119,
-    "title": 60,
-    "year": 30,
-    "release_group": 13,
-    "source": 7,
-    "audio_codec": 3,
-    "resolution": 2,
-    "hearing_impaired": 1,
-    FORMAT_BONUS: 50,
-})
+MOVIE_SCORES: Mapping[str, int] = MappingProxyType(
+    {
+        "hash": 119,
+        "title": 60,
+        "year": 30,
+        "release_group": 13,
+        "source": 7,
+        "audio_codec": 3,
+        "resolution": 2,
+        "hearing_impaired": 1,
+        FORMAT_BONUS: 50,
+    }
+)
 
 DEFAULT_WEIGHTS: Mapping[str, Mapping[str, int]] = MappingProxyType(
     {"episode": EPISODE_SCORES, "movie": MOVIE_SCORES}
@@ -145,9 +149,7 @@ def _check_int(field: str, value: Any) -> int:
     return int(value)
 
 
-def _check_weights(
-    score_type: str, weights: Any, known: Iterable[str] | None
-) -> dict[str, int]:
+def _check_weights(score_type: str, weights: Any, known: Iterable[str] | None) -> dict[str, int]:
     if not isinstance(weights, Mapping):
         raise ValidationError(
             "weights", f"expected a mapping of weight keys to integers, got {type(weights).__name__}"
@@ -233,8 +235,15 @@ class _State:
     """Everything compute_score needs, resolved once per cache period."""
 
     __slots__ = (
-        "episode", "expires", "generation", "modifiers", "movie", "pm", "provider_sources",
-        "providers", "trace",
+        "episode",
+        "expires",
+        "generation",
+        "modifiers",
+        "movie",
+        "pm",
+        "provider_sources",
+        "providers",
+        "trace",
     )
 
     def __init__(self, pm: SublarrPluginManager) -> None:
@@ -304,8 +313,12 @@ def _resolve_table(pm: SublarrPluginManager, score_type: str) -> _Table:
     for plugin_name, clean, defines in answers:  # in call order: later plugins win
         for key, value in clean.items():
             if not defines and key not in known:
-                logger.debug("ignoring %s weight %r of %s: no default or plugin defines it",
-                             score_type, key, plugin_name)
+                logger.debug(
+                    "ignoring %s weight %r of %s: no default or plugin defines it",
+                    score_type,
+                    key,
+                    plugin_name,
+                )
                 continue
             weights[key] = value
             sources[key] = plugin_name
@@ -369,8 +382,11 @@ def _rebuild_locked(pm: SublarrPluginManager) -> _State:
     with _publish_lock:
         if epoch == _epoch:  # not invalidated while the hooks ran
             _state = state
-    logger.debug("scoring tables resolved: %d provider modifiers, %d per-result modifier(s)",
-                 len(state.providers), len(state.modifiers))
+    logger.debug(
+        "scoring tables resolved: %d provider modifiers, %d per-result modifier(s)",
+        len(state.providers),
+        len(state.modifiers),
+    )
     return state
 
 
@@ -408,7 +424,8 @@ def _run_modifiers(
                 continue
             if type(value) is not int and (isinstance(value, bool) or not isinstance(value, int)):
                 pm.record_error(
-                    plugin_name, "score_modifier",
+                    plugin_name,
+                    "score_modifier",
                     f"returned {type(value).__name__} {value!r}, expected int or None",
                 )
                 continue
@@ -419,9 +436,7 @@ def _run_modifiers(
     return total
 
 
-def _score_all(
-    state: _State, table: _Table, results: Iterable[SubtitleResult], query: VideoQuery
-) -> None:
+def _score_all(state: _State, table: _Table, results: Iterable[SubtitleResult], query: VideoQuery) -> None:
     """Score each result in place: the one implementation behind every public entry point."""
     weights = table.match_weights
     bonus = table.format_bonus
@@ -479,8 +494,7 @@ def describe_weights(score_type: str) -> list[dict[str, Any]]:
     defaults = DEFAULT_WEIGHTS[score_type]
     keys = [*defaults, *sorted(k for k in table.weights if k not in defaults)]
     return [
-        {"key": key, "default": defaults.get(key), "value": table.weights[key],
-         "source": table.sources[key]}
+        {"key": key, "default": defaults.get(key), "value": table.weights[key], "source": table.sources[key]}
         for key in keys
     ]
 
@@ -512,11 +526,11 @@ def explain_score(result: SubtitleResult, query: VideoQuery) -> dict[str, Any]:
             source = table.sources[term]
             order = 0 if term != FORMAT_BONUS else 1
         elif term.startswith("provider:"):
-            sources = state.provider_sources.get(term[len("provider:"):], [])
+            sources = state.provider_sources.get(term[len("provider:") :], [])
             source = ", ".join(name for name, _ in sources) or "plugin"
             order = 2
         else:
-            source, order = term[len("plugin:"):], 3
+            source, order = term[len("plugin:") :], 3
         terms.append((order, -points, term, {"term": term, "points": points, "source": source}))
     terms.sort(key=lambda t: t[:3])
     return {

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from ..errors import SublarrError
+from sublarr.core.errors import SublarrError
 
 
 def _describe(url: str | None) -> str:
-    from .engine import resolve_database_url
+    from sublarr.core.db.engine import resolve_database_url
 
     return resolve_database_url(url, create_dir=False).render_as_string(hide_password=True)
 
@@ -22,7 +22,7 @@ def db_group() -> None:
 @click.option("--url", help="SQLAlchemy URL; default SUBLARR_DATABASE_URL or <data dir>/sublarr.db.")
 def upgrade_command(url: str | None) -> None:
     """Migrate the database to the newest schema revision (creating it when needed)."""
-    from .engine import upgrade_db
+    from sublarr.core.db.engine import upgrade_db
 
     try:
         revision = upgrade_db(url)
@@ -35,7 +35,7 @@ def upgrade_command(url: str | None) -> None:
 @click.option("--url", help="SQLAlchemy URL; default SUBLARR_DATABASE_URL or <data dir>/sublarr.db.")
 def current_command(url: str | None) -> None:
     """Print the database's schema revision and the newest one this sublarr ships."""
-    from .engine import current_revision, head_revision
+    from sublarr.core.db.engine import current_revision, head_revision
 
     try:
         current = current_revision(url)

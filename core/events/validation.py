@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import InvalidPayloadError
+from sublarr.core.errors import InvalidPayloadError
 
 MAX_DEPTH = 32
 
@@ -65,9 +65,7 @@ def _check_value(event: str, key: str, value: Any, depth: int) -> None:
                 )
             _check_value(event, f"{key}.{sub_key}", item, depth + 1)
         return
-    raise InvalidPayloadError(
-        event, key, f"value of type {type(value).__name__} is not JSON-serialisable"
-    )
+    raise InvalidPayloadError(event, key, f"value of type {type(value).__name__} is not JSON-serialisable")
 
 
 _PATH_START = frozenset("/~\\")

@@ -21,10 +21,10 @@ from typing import Any
 
 import click
 
-from ..cli_tables import format_table
-from ..errors import SublarrError
-from . import admin
-from .fire import test_hook, test_webhook
+from sublarr.core.cli.tables import format_table
+from sublarr.core.delivery import admin
+from sublarr.core.delivery.fire import test_hook, test_webhook
+from sublarr.core.errors import SublarrError
 
 
 def _fail(exc: Exception) -> click.ClickException:
@@ -274,7 +274,7 @@ def webhooks_remove(webhook_id: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def logs_command(hook_id: int | None, webhook_id: int | None, limit: int, as_json: bool) -> None:
     """Show the hook and webhook execution log, newest first."""
-    from ..db.hooks import get_hook_logs
+    from sublarr.core.db.hooks import get_hook_logs
 
     try:
         rows = get_hook_logs(hook_id=hook_id, webhook_id=webhook_id, limit=limit)

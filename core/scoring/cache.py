@@ -2,7 +2,7 @@
 
 Everything derived from the scoring configuration is kept for
 ``SUBLARR_SCORING_CACHE_TTL`` seconds (60 by default; 0 keeps nothing): core's merged weight
-and modifier tables (``sublarr.core.scoring``), and whatever plugins keep in a ``TTLCache``
+and modifier tables (``sublarr.core.scoring.compute``), and whatever plugins keep in a ``TTLCache``
 (the built-in plugins keep the stored weights and provider modifiers there).
 
 ``invalidate_scoring_cache()`` drops all of it at once: every ``TTLCache`` and every
@@ -42,7 +42,7 @@ _callbacks_lock = threading.Lock()
 
 def scoring_cache_ttl() -> float:
     """Seconds scoring configuration is kept: ``SUBLARR_SCORING_CACHE_TTL`` of the current settings."""
-    from .plugin_manager import get_plugin_manager
+    from sublarr.core.plugin_manager import get_plugin_manager
 
     return float(get_plugin_manager().settings.scoring_cache_ttl)
 
@@ -143,7 +143,9 @@ class StorageStatus:
         logger.warning(
             "scoring storage unavailable (reading %s: %s: %s); scoring with default weights "
             "and no stored provider modifiers until it is back",
-            what, type(exc).__name__, exc,
+            what,
+            type(exc).__name__,
+            exc,
         )
 
     def succeeded(self) -> None:
