@@ -112,7 +112,7 @@ def main() -> None:
             "SUBLARR_DATA_DIR": str(tmp),
             "SUBLARR_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
             "SUBLARR_HOOKS_DIR": str(hooks),
-            "SUBLARR_LOAD_PLUGINS": "",
+            "SUBLARR_LOAD_PLUGINS": "sublarr",  # the built-ins only
         }
     )
     import httpx

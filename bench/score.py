@@ -67,14 +67,14 @@ def subliminal_episode_weight(key: str) -> int:
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="sublarr-bench-"))
     os.environ["SUBLARR_DATA_DIR"] = str(tmp)
-    os.environ["SUBLARR_LOAD_PLUGINS"] = ""  # built-ins only, whatever else is installed
+    os.environ["SUBLARR_LOAD_PLUGINS"] = "sublarr"  # built-ins only, whatever else is installed
     os.environ.pop("SUBLARR_DATABASE_URL", None)
     os.environ.pop("SUBLARR_SCORING_CACHE_TTL", None)
 
     from sublarr.core import hookimpl, load_plugins
     from sublarr.core.db.engine import dispose_db, init_db
     from sublarr.core.db.scoring import set_provider_modifier, set_scoring_weights
-    from sublarr.core.scoring.compute import (
+    from sublarr.core.scoring import (
         SubtitleResult,
         VideoQuery,
         compute_score,

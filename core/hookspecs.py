@@ -52,15 +52,44 @@ def on_event(event_name: str, payload: dict[str, Any], event_id: str, timestamp:
 
 
 @hookspec
+def weight_keys(score_type: str) -> list[str] | None:
+    """Declare weight keys of the plugin's own for subtitle scoring.
+
+    Called when the scorer (re)builds its weight tables (once per cache period) and whenever
+    weights are validated (storing them, ``sublarr weights set``, the REST API, presets).
+
+    ``score_type`` is ``"episode"`` or ``"movie"``. Return a list of new keys (lower-case
+    names such as ``"uploader_trusted"``: a letter, then letters, digits and ``_``, at most
+    64 characters), or ``None`` to declare none. A declared key counts when a result's
+    ``matches`` holds it; its weight is 0 until a ``scoring_weights`` hook or the user gives
+    it one. Only the defaults' keys and declared keys can be given weights.
+    """
+
+
+@hookspec
 def scoring_weights(score_type: str) -> dict[str, int] | None:
-    """Supply weight overrides for subtitle scoring.
+    """Supply weight values for subtitle scoring.
 
     Called when the scorer (re)builds its weight table for ``score_type`` (``"episode"`` or
     ``"movie"``): once per cache period, not once per subtitle.
 
-    Return a dict mapping weight keys (``"hash"``, ``"series"``, a key of your own...) to
-    ints, or ``None`` to leave the weights alone. Dicts are merged over the defaults in
-    call order; the built-in DB-weights plugin runs last so the user's stored weights win.
+    Return a dict mapping weight keys to ints in -1000..1000, or ``None`` to leave the
+    weights alone. Keys must be the defaults' (``"hash"``, ``"series"``...) or declared by a
+    ``weight_keys`` hook; others are ignored. Dicts are merged over the defaults in call
+    order; the built-in DB-weights plugin runs last so the user's stored weights win.
+    """
+
+
+@hookspec
+def provider_modifiers() -> dict[str, int] | None:
+    """Supply fixed score modifiers per provider.
+
+    Called when the scorer (re)builds its tables: once per cache period, never per result.
+
+    Return a dict mapping provider names (as in ``SubtitleResult.provider_name``) to ints in
+    -1000..1000, added to the score of every result of that provider, or ``None`` for none.
+    Each appears in a score's breakdown as ``provider:<provider name>``. A dict holding a
+    bad name or value is reported as a plugin error and ignored as a whole.
     """
 
 
@@ -69,13 +98,13 @@ def score_modifier(result: Any, query: Any) -> int | None:
     """Adjust the score of one subtitle search result.
 
     Called by ``compute_score`` / ``score_many`` for every result, after the weighted sum
-    is made. (A plugin whose modifier depends only on the provider can instead expose
-    ``provider_modifier_table()``; see PLUGINS.md.)
+    and the provider modifiers are added. (A modifier that depends only on the provider is
+    better a ``provider_modifiers`` hook: it is read once per cache period.)
 
     ``result`` is the ``SubtitleResult`` being scored (``provider_name``, ``matches``,
     ``format``...), ``query`` the ``VideoQuery`` it answers. Return an ``int`` to add to
-    the score (negative to penalise), or ``None`` for no opinion. Anything else is
-    reported as a plugin error and ignored.
+    the score (negative to penalise), or ``None`` for no opinion; the term is named
+    ``plugin:<plugin name>``. Anything else is reported as a plugin error and ignored.
     """
 
 

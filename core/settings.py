@@ -6,7 +6,7 @@ using the same ``SUBLARR_*`` names.
 
 | key | meaning | default |
 | --- | --- | --- |
-| ``SUBLARR_LOAD_PLUGINS`` | comma list of third-party plugins to load; empty = built-ins only | unset: all |
+| ``SUBLARR_LOAD_PLUGINS`` | comma list of plugins to load, built-in or not; empty = none | unset: all |
 | ``SUBLARR_DISABLE_PLUGINS`` | comma list of plugins (built-in or not) never to load | empty |
 | ``SUBLARR_TRACE_PLUGINS`` | ``1`` logs every hook call with its result and duration | off |
 | ``SUBLARR_DATA_DIR`` | where the embedded database and the API key live | ``~/.local/share/sublarr`` |

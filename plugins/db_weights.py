@@ -2,8 +2,8 @@
 
 Supplies ``scoring_weights`` from ``sublarr.core.db.scoring.get_scoring_weights``, kept for
 the scoring TTL (``SUBLARR_SCORING_CACHE_TTL``). It runs last (``trylast``) so the user's
-stored values win over weights from other plugins, and it only re-values keys that the
-defaults or another plugin define (``defines_weight_keys = False``).
+stored values win over weights from other plugins. It declares no weight keys: stored
+values for keys that neither the defaults nor a plugin declare any more are ignored.
 
 If the database cannot be read (not initialised, unreachable), it supplies nothing, so the
 defaults apply; the outage is logged once. A ``config_updated`` event for the scoring
@@ -12,54 +12,32 @@ sections drops every scoring cache, this plugin's included.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from sublarr.core import hookimpl, only_events
-from sublarr.core.scoring.cache import (
-    TTLCache,
-    invalidate_scoring_cache,
-    is_scoring_change,
-    storage_status,
-)
-from sublarr.core.scoring.compute import SCORE_TYPES
+from sublarr.core.scoring import SCORE_TYPES, invalidate_if_scoring_changed, stored_scoring_cache
 
-logger = logging.getLogger(__name__)
+
+def _read() -> dict[str, dict[str, int]]:
+    from sublarr.core.db.scoring import get_scoring_weights
+
+    return {score_type: get_scoring_weights(score_type) for score_type in SCORE_TYPES}
 
 
 class DBWeights:
     """Stored weight overrides per score type, cached."""
 
-    defines_weight_keys = False
-
     def __init__(self) -> None:
-        self._cache: TTLCache[dict[str, dict[str, int]]] = TTLCache(self._load)
-
-    def _load(self) -> dict[str, dict[str, int]]:
-        try:
-            from sublarr.core.db.scoring import get_scoring_weights
-
-            stored = {score_type: dict(get_scoring_weights(score_type)) for score_type in SCORE_TYPES}
-        except Exception as exc:  # noqa: BLE001 - no database: score with the defaults
-            storage_status.failed("scoring weights", exc)
-            return {}
-        storage_status.succeeded()
-        logger.debug("loaded stored scoring weights: %r", stored)
-        return stored
-
-    def stored(self) -> dict[str, dict[str, int]]:
-        """The stored overrides by score type, as cached now."""
-        return self._cache.get()
+        self._stored = stored_scoring_cache("scoring weights", _read, {})
 
     @hookimpl(trylast=True)
     def scoring_weights(self, score_type: str) -> dict[str, int] | None:
-        return self._cache.get().get(score_type) or None
+        return self._stored.get().get(score_type) or None
 
     @hookimpl
     @only_events("config_updated")
     def on_event(self, event_name: str, payload: dict[str, Any]) -> None:
-        if is_scoring_change(event_name, payload):
-            invalidate_scoring_cache()
+        invalidate_if_scoring_changed(event_name, payload)
 
 
 weights = DBWeights()

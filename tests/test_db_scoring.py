@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 from sqlalchemy import select
 
@@ -22,6 +19,7 @@ from sublarr.core.db.scoring import (
     set_provider_modifier,
     set_scoring_weights,
 )
+from sublarr.core.scoring import EPISODE_SCORES, MOVIE_SCORES
 
 pytestmark = pytest.mark.usefixtures("sublarr_db")
 
@@ -35,32 +33,12 @@ def snapshot() -> dict[str, list[tuple]]:
         }
 
 
-@pytest.fixture
-def no_scoring_module(monkeypatch):
-    """Pretend sublarr.core.scoring.compute does not offer validate_weights or defaults (yet)."""
-    monkeypatch.setitem(
-        sys.modules, "sublarr.core.scoring.compute", types.ModuleType("sublarr.core.scoring.compute")
-    )
+class Fansub:
+    """A plugin declaring a weight key of its own for both score types."""
 
-
-@pytest.fixture
-def strict_scoring_module(monkeypatch):
-    """A sublarr.core.scoring.compute whose validate_weights knows only 'hash' and 'year'."""
-    module = types.ModuleType("sublarr.core.scoring.compute")
-    calls: list[tuple[str, dict]] = []
-
-    def validate_weights(score_type, weights):
-        calls.append((score_type, dict(weights)))
-        for key in weights:
-            if key not in ("hash", "year"):
-                raise ValidationError(key, f"unknown {score_type} weight key")
-        return dict(weights)
-
-    module.validate_weights = validate_weights
-    module.EPISODE_SCORES = {"hash": 359, "year": 90}
-    module.MOVIE_SCORES = {"hash": 119}
-    monkeypatch.setitem(sys.modules, "sublarr.core.scoring.compute", module)
-    return calls
+    @hookimpl
+    def weight_keys(self, score_type):
+        return ["fansub_group"]
 
 
 # ---- weights -------------------------------------------------------------------------------
@@ -77,14 +55,20 @@ def test_weights_are_stored_per_type_and_overwritten_in_place():
     assert len(rows) == 3  # the upsert updated the existing row
 
 
-def test_all_weights_fill_in_the_defaults(strict_scoring_module):
+def test_all_weights_fill_in_the_defaults():
     set_scoring_weights("episode", {"year": 1})
-    assert get_all_scoring_weights() == {"episode": {"hash": 359, "year": 1}, "movie": {"hash": 119}}
+    assert get_all_scoring_weights() == {
+        "episode": dict(sorted({**EPISODE_SCORES, "year": 1}.items())),
+        "movie": dict(sorted(MOVIE_SCORES.items())),
+    }
 
 
-def test_all_weights_without_defaults_are_the_stored_overrides(no_scoring_module):
-    set_scoring_weights("movie", {"custom_key": 7})
-    assert get_all_scoring_weights() == {"episode": {}, "movie": {"custom_key": 7}}
+def test_all_weights_hold_stored_keys_a_plugin_declares(register_plugin):
+    register_plugin(Fansub(), name="fansub")
+    set_scoring_weights("movie", {"fansub_group": 7})
+    everything = get_all_scoring_weights()
+    assert everything["movie"]["fansub_group"] == 7 and everything["movie"]["title"] == 60
+    assert "fansub_group" not in everything["episode"]
 
 
 def test_reset_weights_of_one_type_or_all():
@@ -96,43 +80,30 @@ def test_reset_weights_of_one_type_or_all():
     assert get_scoring_weights("episode") == {}
 
 
-def test_weight_keys_are_checked_by_the_scoring_module(strict_scoring_module):
+def test_unknown_weight_keys_are_refused_and_nothing_is_written(event_recorder):
     set_scoring_weights("episode", {"hash": 1})
+    event_recorder.clear()
     before = snapshot()
     with pytest.raises(ValidationError) as error:
         set_scoring_weights("episode", {"year": 2, "bogus": 3})
-    assert error.value.field == "bogus"
+    assert error.value.field == "weights.bogus"
+    assert "unknown episode weight key" in str(error.value)
     assert snapshot() == before
-    assert strict_scoring_module[-1] == ("episode", {"year": 2, "bogus": 3})
+    event_recorder.assert_not_emitted("config_updated")
+    with pytest.raises(ValidationError) as error:
+        set_scoring_weights("movie", {"series": 3})  # an episode key
+    assert error.value.field == "weights.series"
 
 
-def test_without_validate_weights_only_types_and_ranges_are_checked(no_scoring_module):
-    set_scoring_weights("episode", {"anything_goes": 5})
-    assert get_scoring_weights("episode") == {"anything_goes": 5}
+def test_a_key_a_plugin_declares_can_be_stored_within_range(register_plugin):
     with pytest.raises(ValidationError):
-        set_scoring_weights("episode", {"x": 1001})
-
-
-def test_the_real_scoring_module_refuses_unknown_keys_when_present():
-    if (
-        getattr(
-            sys.modules.get("sublarr.core.scoring.compute") or _import_scoring(), "validate_weights", None
-        )
-        is None
-    ):
-        pytest.skip("sublarr.core.scoring.compute.validate_weights does not exist yet")
-    before = snapshot()
-    with pytest.raises(ValidationError):
-        set_scoring_weights("episode", {"not_a_weight_key_anywhere": 1})
-    assert snapshot() == before
-
-
-def _import_scoring():
-    try:
-        import sublarr.core.scoring.compute as scoring
-    except ImportError:
-        return None
-    return scoring
+        set_scoring_weights("episode", {"fansub_group": 5})
+    register_plugin(Fansub(), name="fansub")
+    set_scoring_weights("episode", {"fansub_group": 5})
+    assert get_scoring_weights("episode") == {"fansub_group": 5}
+    with pytest.raises(ValidationError) as error:
+        set_scoring_weights("episode", {"fansub_group": 1001})
+    assert error.value.field == "weights.fansub_group"
 
 
 @pytest.mark.parametrize(
@@ -150,13 +121,12 @@ def _import_scoring():
         ("episode", {"hash": -1001}, "weights.hash"),
         ("episode", {"year": 1, "hash": None}, "weights.hash"),
         ("episode", {"": 1}, "weights"),
-        ("episode", {3: 1}, "weights"),
-        ("episode", {"has space": 1}, "weights"),
+        ("episode", {3: 1}, "weights.3"),
+        ("episode", {"has space": 1}, "weights.has space"),
+        ("episode", {"Hash": 1}, "weights.Hash"),
     ],
 )
-def test_bad_weights_are_refused_and_nothing_is_written(
-    no_scoring_module, event_recorder, score_type, weights, field
-):
+def test_bad_weights_are_refused_and_nothing_is_written(event_recorder, score_type, weights, field):
     set_scoring_weights("episode", {"hash": 10})
     event_recorder.clear()
     before = snapshot()
@@ -307,7 +277,7 @@ def test_replace_scoring_config_replaces_everything_at_once(event_recorder):
         ({"movie": "hash=5"}, {}, "weights"),
     ],
 )
-def test_replace_scoring_config_validates_everything_first(no_scoring_module, weights, modifiers, field):
+def test_replace_scoring_config_validates_everything_first(weights, modifiers, field):
     set_scoring_weights("episode", {"hash": 1})
     set_provider_modifier("kept", 2)
     before = snapshot()

@@ -57,7 +57,7 @@ def test_kill_9_with_pending_deliveries_then_restart_delivers_every_one(env, web
     child.write_text(CHILD)
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("SUBLARR_")}
     child_env.update(
-        {"SUBLARR_DATABASE_URL": env, "SUBLARR_DELIVERY_WORKERS": "4", "SUBLARR_LOAD_PLUGINS": ""}
+        {"SUBLARR_DATABASE_URL": env, "SUBLARR_DELIVERY_WORKERS": "4", "SUBLARR_LOAD_PLUGINS": "sublarr"}
     )
     proc = subprocess.Popen(
         [sys.executable, str(child), env, str(count)], env=child_env, stdout=subprocess.PIPE, text=True

@@ -9,7 +9,7 @@ import types
 import pytest
 from flask import Flask
 
-from sublarr.core import EVENT_CATALOG, emit_event, hookspecs
+from sublarr.core import EVENT_CATALOG, SubtitleResult, VideoQuery, compute_score, emit_event, hookspecs
 
 from conftest import REPO_ROOT
 
@@ -36,11 +36,20 @@ def _sections() -> dict[str, tuple[str, str]]:
 
 def test_every_hookspec_is_documented_with_its_signature():
     specs, sections = _specs(), _sections()
-    assert len(specs) >= 6
+    assert len(specs) >= 8
     assert set(specs) == set(sections), "PLUGINS.md hook reference and hookspecs.py differ"
     for name, signature in specs.items():
         documented = sections[name][0]
         assert documented == signature, f"PLUGINS.md documents {documented}, spec is {signature}"
+
+
+@pytest.mark.parametrize("hook", sorted(_specs()))
+def test_each_hookspec_docstring_says_when_what_and_what_back(hook):
+    doc = inspect.getdoc(getattr(hookspecs, hook)) or ""
+    assert "Called" in doc, f"{hook}: the docstring does not say when it is called"
+    assert "Return" in doc, f"{hook}: the docstring does not say what to return"
+    for name in inspect.signature(getattr(hookspecs, hook)).parameters:
+        assert f"``{name}" in doc, f"{hook}: the docstring does not describe {name!r}"
 
 
 @pytest.mark.parametrize("hook", sorted(_specs()))
@@ -75,3 +84,29 @@ def test_examples_behave_as_documented(plugin_manager, caplog):
     app = Flask("host")
     plugin_manager.call_hook("init_app", app=app, socketio=None)
     assert app.test_client().get("/backup/status").get_json() == {"ok": True}
+
+    episode = VideoQuery(series_title="Dark", season=1, episode=1)
+    load("weight_keys")
+    trusted = SubtitleResult("opensubtitles", "1", "en", matches={"uploader_trusted"})
+    assert compute_score(trusted, episode) == 25
+    load("scoring_weights")
+    assert compute_score(SubtitleResult("x", "1", "en", matches={"release_group"}), episode) == 40
+    load("provider_modifiers")
+    podnapisi = SubtitleResult("podnapisi", "1", "en", matches={"hash"})
+    assert compute_score(podnapisi, episode) == 359 + 15
+    assert podnapisi.score_breakdown["provider:podnapisi"] == 15
+    load("score_modifier")
+    brazilian = SubtitleResult("x", "pt-BR-1", "pt", matches={"hash"})
+    assert compute_score(brazilian, episode) == 359 - 30
+    assert brazilian.score_breakdown["plugin:doc_score_modifier"] == -30
+    assert plugin_manager.error_counts == {}
+
+
+def test_the_tracing_example_runs(plugin_manager, capsys):
+    section = PLUGINS_MD.split("## Listing and tracing", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    exec(
+        compile(block.replace("undo()", "emit_event('config_updated', {})\nundo()"), "PLUGINS.md", "exec"),
+        {"emit_event": emit_event},
+    )
+    assert "on_event" in capsys.readouterr().out

@@ -9,15 +9,14 @@ import pytest
 from flask import Flask
 
 from sublarr.core import (
-    CATALOG_VERSION,
     EVENT_CATALOG,
     InvalidPayloadError,
     SublarrError,
     UnknownEventError,
     emit_event,
     hookimpl,
-    sublarr_signals,
 )
+from sublarr.core.events import CATALOG_VERSION, sublarr_signals
 from sublarr.core.events.validation import forbidden_key
 
 PLAN_EVENTS = {

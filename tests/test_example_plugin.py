@@ -74,17 +74,49 @@ def test_discovered_and_listed_by_the_cli(with_example):
     assert "socketio_bridge" in table and "example" in table and "sublarr-example-plugin" in table
 
 
+def _statuses(env: dict[str, str]) -> dict[str, str]:
+    out = run_sublarr("plugins", "--all", "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    return {r["name"]: r["status"] for r in json.loads(out.stdout)}
+
+
+BUILTINS = {"db_weights", "provider_modifiers", "script_hooks", "socketio_bridge", "webhooks"}
+
+
 def test_blockable_and_restrictable(with_example):
-    env = {**with_example, "SUBLARR_DISABLE_PLUGINS": "example"}
-    disabled = run_sublarr("plugins", "--json", env=env)
-    assert {r["name"]: r["status"] for r in json.loads(disabled.stdout)}["example"] == "disabled"
-    env = {**with_example, "SUBLARR_LOAD_PLUGINS": ""}
-    builtins_only = run_sublarr("plugins", "--all", "--json", env=env)
-    statuses = {r["name"]: r["status"] for r in json.loads(builtins_only.stdout)}
-    assert statuses["example"] == "not enabled"
-    assert all(s == "loaded" for n, s in statuses.items() if n != "example")
-    chosen = run_sublarr("plugins", "--json", env={**with_example, "SUBLARR_LOAD_PLUGINS": "example"})
-    assert {r["name"]: r["status"] for r in json.loads(chosen.stdout)}["example"] == "loaded"
+    """SUBLARR_LOAD_PLUGINS and SUBLARR_DISABLE_PLUGINS apply to built-in and third-party alike."""
+    assert _statuses({**with_example, "SUBLARR_DISABLE_PLUGINS": "example"})["example"] == "disabled"
+
+    builtins_only = _statuses({**with_example, "SUBLARR_LOAD_PLUGINS": "sublarr"})
+    assert builtins_only == {"example": "not enabled", **dict.fromkeys(BUILTINS, "loaded")}
+
+    chosen = _statuses({**with_example, "SUBLARR_LOAD_PLUGINS": "example,socketio_bridge"})
+    assert chosen["example"] == chosen["socketio_bridge"] == "loaded"
+    assert {chosen[name] for name in BUILTINS - {"socketio_bridge"}} == {"not enabled"}
+
+    by_distribution = _statuses({**with_example, "SUBLARR_LOAD_PLUGINS": "sublarr-example-plugin"})
+    assert by_distribution["example"] == "loaded" and by_distribution["webhooks"] == "not enabled"
+
+    nothing = _statuses({**with_example, "SUBLARR_LOAD_PLUGINS": ""})
+    assert set(nothing.values()) == {"not enabled"} and set(nothing) == BUILTINS | {"example"}
+
+    no_builtins = _statuses({**with_example, "SUBLARR_DISABLE_PLUGINS": "sublarr"})
+    assert no_builtins == {"example": "loaded", **dict.fromkeys(BUILTINS, "disabled")}
+
+
+@pytest.fixture
+def plugin_settings_in_env(monkeypatch):
+    """The shell running the tests asks for other plugins (set before ``plugin_manager``)."""
+    monkeypatch.setenv("SUBLARR_LOAD_PLUGINS", "example,socketio_bridge")
+    monkeypatch.setenv("SUBLARR_DISABLE_PLUGINS", "socketio_bridge")
+
+
+def test_the_plugin_manager_fixture_loads_exactly_the_builtins(
+    with_example, plugin_settings_in_env, plugin_manager
+):
+    assert {name for name, _ in plugin_manager.list_name_plugin()} == BUILTINS
+    statuses = {r["name"]: r["status"] for r in plugin_manager.list_plugins()}
+    assert statuses == {"example": "not enabled", **dict.fromkeys(BUILTINS, "loaded")}
 
 
 def test_its_event_command_and_modifier_work(with_example):

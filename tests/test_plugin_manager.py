@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import sys
 import textwrap
@@ -162,20 +163,143 @@ def test_disable_plugins_blocks_a_builtin(monkeypatch):
     emit_event("config_updated", {})  # core runs without the bridge
 
 
+def test_load_plugins_applies_to_builtins_too(monkeypatch):
+    monkeypatch.setenv("SUBLARR_LOAD_PLUGINS", "")
+    pm = load_plugins()
+    assert pm.list_name_plugin() == []
+    statuses = {r["name"]: r["status"] for r in pm.list_plugins()}
+    assert statuses["socketio_bridge"] == statuses["webhooks"] == "not enabled"
+    emit_event("config_updated", {})  # core runs without any plugin
+
+    set_plugin_manager(None)
+    monkeypatch.setenv("SUBLARR_LOAD_PLUGINS", "sublarr")  # the distribution: every built-in
+    names = {name for name, _ in load_plugins().list_name_plugin()}
+    assert names == {"db_weights", "provider_modifiers", "script_hooks", "socketio_bridge", "webhooks"}
+
+    set_plugin_manager(None)
+    monkeypatch.setenv("SUBLARR_LOAD_PLUGINS", "Socketio_Bridge")
+    assert {name for name, _ in load_plugins().list_name_plugin()} == {"socketio_bridge"}
+
+
+class Traced:
+    @hookimpl
+    def on_event(self, event_name):
+        return None
+
+    @hookimpl
+    def score_modifier(self, result):
+        if result.provider_name == "boom":
+            raise RuntimeError("boom")
+        return 4
+
+
 def test_trace_logs_every_hook_call(monkeypatch, caplog):
+    from sublarr.core import SubtitleResult, VideoQuery, compute_score
+
     monkeypatch.setenv("SUBLARR_TRACE_PLUGINS", "1")
-
-    class Traced:
-        @hookimpl
-        def on_event(self, event_name):
-            return None
-
     pm = SublarrPluginManager(load_settings())
     set_plugin_manager(pm)
     pm.register(Traced(), name="traced")
+    query = VideoQuery(title="Film")
     with caplog.at_level(logging.INFO, logger="sublarr.core.plugin_manager"):
         emit_event("config_updated", {"section": "a"})
-    assert "hook traced.on_event(event_name) -> None" in caplog.text
+        assert compute_score(SubtitleResult("boom", "1", "en"), query) == 0
+        assert compute_score(SubtitleResult("fine", "1", "en"), query) == 4
+    lines = caplog.text.splitlines()
+    assert any(
+        re.search(r"hook traced\.on_event\(event_name\) -> None in \d+\.\d{3} ms", line) for line in lines
+    )
+    assert any(
+        re.search(r"hook traced\.score_modifier\(result\) -> 4 in \d+\.\d{3} ms", line) for line in lines
+    )
+    assert "hook traced.score_modifier(result) raised RuntimeError('boom')" in caplog.text
+    assert pm.error_counts["traced"] == 1  # traced calls stay isolated
+
+
+def test_pluggy_tracing_and_monitoring_see_every_call():
+    from sublarr.core import SubtitleResult, VideoQuery, compute_score
+
+    pm = SublarrPluginManager(load_settings())
+    set_plugin_manager(pm)
+    assert pm.trace.root is not None  # pluggy's own tracer, not shadowed
+    written: list[str] = []
+    pm.trace.root.setwriter(written.append)
+    undo_tracing = pm.enable_tracing()
+    calls: list[tuple[str, list[str]]] = []
+    results: list[object] = []
+    undo_monitoring = pm.add_hookcall_monitoring(
+        lambda hook_name, impls, kwargs: calls.append((hook_name, [i.plugin_name for i in impls])),
+        lambda outcome, hook_name, impls, kwargs: results.append(outcome.get_result()),
+    )
+    pm.register(Traced(), name="traced")
+    emit_event("config_updated", {"section": "a"})
+    assert compute_score(SubtitleResult("fine", "1", "en"), VideoQuery(title="Film")) == 4
+    assert ("on_event", ["traced"]) in calls and ("score_modifier", ["traced"]) in calls
+    assert [4] in results
+    assert any("score_modifier" in line for line in written)
+
+    undo_monitoring()
+    undo_monitoring()  # twice is harmless
+    undo_tracing()
+    calls.clear()
+    written.clear()
+    emit_event("config_updated", {"section": "b"})
+    assert calls == [] and written == []
+
+
+def test_monitored_calls_are_isolated_and_type_checked(register_plugin):
+    class Wrong:
+        @hookimpl
+        def score_modifier(self, result, query):
+            return "5"
+
+    class Raises:
+        @hookimpl
+        def on_event(self, event_name):
+            raise ValueError("nope")
+
+    register_plugin(Wrong(), name="wrong")
+    register_plugin(Raises(), name="raises")
+    pm = get_plugin_manager()
+    undo = pm.add_hookcall_monitoring(lambda *a: None, lambda *a: None)
+    try:
+        assert pm.call_hook("score_modifier", result=None, query=None) == []
+        emit_event("config_updated", {})
+    finally:
+        undo()
+    assert pm.error_counts["wrong"] == 1 and "expected int or None" in pm.last_errors["wrong"]
+    assert pm.error_counts["raises"] == 1 and "ValueError('nope')" in pm.last_errors["raises"]
+
+
+def test_each_plugin_gets_its_own_payload_copy(register_plugin, event_recorder):
+    class Changes:
+        @hookimpl(tryfirst=True)
+        def on_event(self, payload):
+            payload["title"] = "changed"
+
+    register_plugin(Changes(), name="changes")
+    emit_event("subtitle_downloaded", {"title": "Dark"})
+    event_recorder.assert_emitted("subtitle_downloaded", title="Dark")
+
+
+def test_hooks_taking_no_or_many_arguments_are_called(register_plugin):
+    seen = []
+
+    class Shapes:
+        @hookimpl
+        def provider_modifiers(self):
+            seen.append("none")
+            return {"p": 1}
+
+        @hookimpl
+        def on_event(self, timestamp, event_id, payload, event_name):
+            seen.append((event_name, len(event_id), timestamp.endswith("+00:00"), payload["section"]))
+
+    register_plugin(Shapes(), name="shapes")
+    pm = get_plugin_manager()
+    assert pm.call_hook("provider_modifiers")[-1] == ("shapes", {"p": 1})
+    emit_event("config_updated", {"section": "s"})
+    assert seen == ["none", ("config_updated", 32, True, "s")]
 
 
 def test_core_runs_without_the_plugins_package():

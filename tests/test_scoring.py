@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from sublarr.core import ValidationError, emit_event, hookimpl
-from sublarr.core.scoring.cache import storage_status
-from sublarr.core.scoring.compute import (
+from sublarr.core.scoring import (
     EPISODE_SCORES,
     MOVIE_SCORES,
     SubtitleResult,
@@ -27,6 +26,7 @@ from sublarr.core.scoring.compute import (
     validate_modifier,
     validate_weights,
 )
+from sublarr.core.scoring.cache import storage_status
 
 EPISODE = VideoQuery(series_title="Test", season=1, episode=1)
 MOVIE = VideoQuery(title="Film", year=2020)
@@ -118,16 +118,19 @@ def test_models():
     assert VideoQuery(series_title="S", season=1, episode=2).is_episode
     assert VideoQuery(season=1).is_episode
     assert not VideoQuery(title="Film").is_episode
-    assert MOVIE.score_type == "movie" and EPISODE.score_type == "episode"
     r = SubtitleResult("p", "1", "en", format="SSA", matches=["hash", "hash"])
-    assert r.matches == {"hash"} and r.is_ass
-    assert not SubtitleResult("p", "1", "en", format="srt").is_ass
+    assert r.matches == {"hash"}
+    assert SubtitleResult("p", "1", "en", matches=None).matches == set()
 
 
 def test_movie_weights_and_format_bonus_any_case(scoring):
     r = result(matches={"title", "year"}, format="ASS")
     assert compute_score(r, MOVIE) == 60 + 30 + 50
     assert r.score_breakdown == {"title": 60, "year": 30, "format_bonus": 50}
+    for spelling in ("ass", "Ssa", "sSA"):
+        assert compute_score(result(matches=(), format=spelling), MOVIE) == 50
+    for other in ("srt", "assa", "vtt", ""):
+        assert compute_score(result(matches=(), format=other), MOVIE) == 0
     # episode keys mean nothing to a movie, and vice versa
     assert compute_score(result(matches={"series", "season"}), MOVIE) == 0
     assert compute_score(result(matches={"title"}), EPISODE) == 0
@@ -168,10 +171,14 @@ def test_user_weights_win_over_plugin_weights(scoring, register_plugin):
     assert sources["year"] == "default"
 
 
-def test_plugin_defined_weight_key_scores_and_validates(scoring, register_plugin):
+def test_plugin_declared_weight_key_scores_and_validates(scoring, register_plugin):
     from sublarr.core.db.scoring import get_scoring_weights, set_scoring_weights
 
     class Fansub:
+        @hookimpl
+        def weight_keys(self, score_type):
+            return ["fansub_group"]
+
         @hookimpl
         def scoring_weights(self, score_type):
             return {"fansub_group": 25}
@@ -181,9 +188,49 @@ def test_plugin_defined_weight_key_scores_and_validates(scoring, register_plugin
     assert err.value.field == "fansub_group"
     register_plugin(Fansub(), name="fansub")
     assert compute_score(result(matches={"fansub_group"}), EPISODE) == 25
+    assert {w["key"]: w["source"] for w in describe_weights("episode")}["fansub_group"] == "fansub"
     set_scoring_weights("episode", {"fansub_group": 30})
     assert get_scoring_weights("episode") == {"fansub_group": 30}
     assert compute_score(result(matches={"fansub_group"}), EPISODE) == 30
+
+
+def test_a_declared_key_is_worth_nothing_until_weighted(scoring, register_plugin):
+    class Declares:
+        @hookimpl
+        def weight_keys(self, score_type):
+            return ["uploader_trusted"] if score_type == "movie" else None
+
+    register_plugin(Declares(), name="declares")
+    assert effective_weights("movie")["uploader_trusted"] == 0
+    assert "uploader_trusted" not in effective_weights("episode")
+    assert validate_weights("movie", {"uploader_trusted": 12}) == {"uploader_trusted": 12}
+    described = {w["key"]: w for w in describe_weights("movie")}["uploader_trusted"]
+    assert described == {"key": "uploader_trusted", "default": None, "value": 0, "source": "declares"}
+
+
+def test_weights_for_keys_nobody_declares_are_ignored(scoring, register_plugin):
+    class Undeclared:
+        @hookimpl
+        def scoring_weights(self, score_type):
+            return {"uploader_trusted": 25, "hash": 300}
+
+    register_plugin(Undeclared(), name="undeclared")
+    assert compute_score(result(matches={"uploader_trusted", "hash"}), EPISODE) == 300
+    assert "uploader_trusted" not in effective_weights("episode")
+    assert scoring.error_counts["undeclared"] == 0
+
+
+@pytest.mark.parametrize("answer", [["Bad Key"], ["ok", 5], "fansub_group", {"fansub_group"}])
+def test_bad_weight_keys_answers_are_skipped_and_counted(scoring, register_plugin, answer):
+    class BadKeys:
+        @hookimpl
+        def weight_keys(self, score_type):
+            return answer
+
+    register_plugin(BadKeys(), name="bad_keys")
+    assert set(effective_weights("episode")) == set(EPISODE_SCORES)
+    assert scoring.error_counts["bad_keys"] >= 1
+    assert "weight_keys" in scoring.last_errors["bad_keys"]
 
 
 def test_stored_key_nobody_defines_any_more_is_ignored(scoring):
@@ -301,40 +348,55 @@ def test_registering_and_unregistering_a_plugin_applies_at_once(scoring, registe
     assert compute_score(result(), EPISODE) == 539
 
 
-def test_provider_table_plugins_are_not_called_per_result(scoring, register_plugin):
-    calls = {"hook": 0, "table": 0}
+def test_provider_modifiers_hook_is_read_once_per_cache_period(scoring, register_plugin):
+    calls = {"table": 0}
 
     class Table:
-        def provider_modifier_table(self):
-            calls["table"] += 1
-            return {"podnapisi": 5}
-
         @hookimpl
-        def score_modifier(self, result):
-            calls["hook"] += 1
-            return 5 if result.provider_name == "podnapisi" else None
+        def provider_modifiers(self):
+            calls["table"] += 1
+            return {"podnapisi": 5, "OpenSubtitles.com": -3}
 
     register_plugin(Table(), name="table_plugin")
     ranked = score_many([result("podnapisi") for _ in range(100)] + [result("other")], EPISODE)
     assert [r.score for r in ranked[:2]] == [544, 544] and ranked[-1].score == 539
     assert ranked[0].score_breakdown["provider:podnapisi"] == 5
-    assert calls == {"hook": 0, "table": 1}
+    assert compute_score(result("OpenSubtitles.com"), EPISODE) == 536
+    assert calls == {"table": 1}
     explanation = explain_score(result("podnapisi"), EPISODE)
     assert {"term": "provider:podnapisi", "points": 5, "source": "table_plugin"} in explanation["terms"]
 
 
-def test_broken_provider_table_is_skipped_and_counted(scoring, register_plugin):
-    class BrokenTable:
-        def provider_modifier_table(self):
-            return {"podnapisi": "lots"}
+def test_provider_modifiers_of_several_plugins_add_up(scoring, register_plugin):
+    from sublarr.core.db.scoring import set_provider_modifier
 
+    class Table:
         @hookimpl
-        def score_modifier(self, result):
-            return None
+        def provider_modifiers(self):
+            return {"podnapisi": 5}
+
+    set_provider_modifier("podnapisi", 10)
+    register_plugin(Table(), name="table_plugin")
+    explanation = explain_score(result("podnapisi"), EPISODE)
+    assert {"term": "provider:podnapisi", "points": 15, "source": "table_plugin, provider_modifiers"} in (
+        explanation["terms"]
+    )
+
+
+@pytest.mark.parametrize(
+    "table", [{"podnapisi": "lots"}, {"Open Subs": 5}, {"podnapisi": True}, {"podnapisi": 5000}, [("p", 1)]]
+)
+def test_broken_provider_modifiers_are_skipped_and_counted(scoring, register_plugin, table):
+    class BrokenTable:
+        @hookimpl
+        def provider_modifiers(self):
+            return table
 
     register_plugin(BrokenTable(), name="broken_table")
     assert compute_score(result("podnapisi"), EPISODE) == 539
+    assert compute_score(result("Open Subs"), EPISODE) == 539
     assert scoring.error_counts["broken_table"] == 1
+    assert "provider_modifiers" in scoring.last_errors["broken_table"]
 
 
 # -- score_many -------------------------------------------------------------------------------
@@ -614,7 +676,7 @@ def test_switching_databases_drops_cached_weights(plugin_manager, tmp_path):
     from sublarr.core import compute_score
     from sublarr.core.db import dispose_db, init_db
     from sublarr.core.db.scoring import set_scoring_weights
-    from sublarr.core.scoring.compute import EPISODE_SCORES
+    from sublarr.core.scoring import EPISODE_SCORES
     from sublarr.core.scoring.models import SubtitleResult, VideoQuery
 
     query = VideoQuery(series_title="Dark", season=1, episode=1)
@@ -627,3 +689,74 @@ def test_switching_databases_drops_cached_weights(plugin_manager, tmp_path):
         assert compute_score(result, query) == EPISODE_SCORES["hash"]
     finally:
         dispose_db()
+
+
+# -- one rule for every way in ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "accepted"),
+    [
+        ("Open Subs", False),
+        (" opensubtitles", False),
+        ("open/subs", False),
+        ("OpenSubtitles.com", True),
+        ("Subs4Free", True),
+        ("addic7ed", True),
+    ],
+)
+def test_a_provider_name_gets_the_same_answer_from_cli_api_storage_and_scorer(
+    api_client, register_plugin, name, accepted
+):
+    """`sublarr providers modifier`, PUT /api/v1/scoring/modifiers, set_provider_modifier,
+    presets and a plugin's provider_modifiers all apply sublarr.core.scoring.validation."""
+    from click.testing import CliRunner
+
+    from sublarr.core.cli.main import cli
+    from sublarr.core.db.scoring import get_all_provider_modifiers, set_provider_modifier
+    from sublarr.core.scoring.presets import validate_scoring_preset
+
+    cli_out = CliRunner().invoke(cli, ["providers", "modifier", name, "5"])
+    api_out = api_client.put("/api/v1/scoring/modifiers", json={"modifiers": {name: 6}})
+    try:
+        set_provider_modifier(name, 7)
+        stored = True
+    except ValidationError as exc:
+        assert exc.field == "provider_name" and "not a provider name" in exc.reason
+        stored = False
+    preset = {"format": "sublarr-scoring-preset", "version": 1, "provider_modifiers": {name: 8}}
+    try:
+        validate_scoring_preset(preset)
+        in_preset = True
+    except ValidationError:
+        in_preset = False
+
+    class Table:
+        @hookimpl
+        def provider_modifiers(self):
+            return {name: 9}
+
+    register_plugin(Table(), name="table_plugin")
+    invalidate_scoring_cache()
+    scored = compute_score(result(name if accepted else "x"), EPISODE) - 539
+
+    if accepted:
+        assert cli_out.exit_code == 0, cli_out.output
+        assert api_out.status_code == 200, api_out.get_json()
+        assert stored and in_preset
+        assert get_all_provider_modifiers()[name] == 7
+        assert scored == 7 + 9
+    else:
+        assert cli_out.exit_code == 1 and "Error: provider_name:" in cli_out.output
+        assert "Traceback" not in cli_out.output
+        assert api_out.status_code == 422
+        assert "not a provider name" in str(api_out.get_json()["detail"])
+        assert not stored and not in_preset
+        assert get_all_provider_modifiers() == {}
+        assert scored == 0 and get_plugin_error_count("table_plugin") == 1
+
+
+def get_plugin_error_count(name: str) -> int:
+    from sublarr.core import get_plugin_manager
+
+    return get_plugin_manager().error_counts[name]

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from sublarr.core.cli.main import cli
+from sublarr.core.scoring import invalidate_scoring_cache
 from sublarr.core.scoring.cache import storage_status
-from sublarr.core.scoring.compute import invalidate_scoring_cache
 
 from conftest import run_sublarr
 

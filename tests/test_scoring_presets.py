@@ -8,8 +8,8 @@ import json
 import pytest
 
 from sublarr.core import ValidationError, hookimpl
+from sublarr.core.scoring import SubtitleResult, VideoQuery, compute_score, invalidate_scoring_cache
 from sublarr.core.scoring.cache import storage_status
-from sublarr.core.scoring.compute import SubtitleResult, VideoQuery, compute_score, invalidate_scoring_cache
 from sublarr.core.scoring.presets import (
     PRESET_FORMAT,
     PRESET_VERSION,
@@ -149,11 +149,11 @@ def test_bad_preset_is_refused_and_changes_nothing(db, event_recorder, label, pr
     event_recorder.assert_not_emitted("config_updated")
 
 
-def test_plugin_defined_keys_are_accepted_in_presets(db, register_plugin):
+def test_plugin_declared_keys_are_accepted_in_presets(db, register_plugin):
     class Fansub:
         @hookimpl
-        def scoring_weights(self, score_type):
-            return {"fansub_group": 10}
+        def weight_keys(self, score_type):
+            return ["fansub_group"]
 
     preset = _bad("weights.episode.fansub_group", 12)
     with pytest.raises(ValidationError):

@@ -52,7 +52,7 @@ def start_server(data_dir: Path) -> Server:
     """Run `sublarr serve` on a free port; return once it printed its banner."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUBLARR_")}
-    env.update({"SUBLARR_DELIVERY_POLL_INTERVAL": "0.2", "SUBLARR_LOAD_PLUGINS": ""})
+    env.update({"SUBLARR_DELIVERY_POLL_INTERVAL": "0.2", "SUBLARR_LOAD_PLUGINS": "sublarr"})
     process = subprocess.Popen(
         [str(VENV_BIN / "sublarr"), "serve", "--port", str(port), "--data-dir", str(data_dir)],
         stdout=subprocess.PIPE,

@@ -10,7 +10,8 @@ from flask import Flask
 from flask_socketio import SocketIO
 from werkzeug.serving import make_server
 
-from sublarr.core import EVENT_CATALOG, Sublarr, emit_event, hookimpl, init_event_system
+from sublarr.core import EVENT_CATALOG, Sublarr, emit_event, hookimpl
+from sublarr.core.events import init_event_system
 
 from conftest import free_port
 

@@ -14,8 +14,7 @@ import click
 
 from sublarr.core.cli.tables import format_table
 from sublarr.core.errors import SublarrError
-from sublarr.core.scoring.cache import invalidate_scoring_cache
-from sublarr.core.scoring.compute import (
+from sublarr.core.scoring import (
     FORMAT_BONUS,
     SCORE_TYPES,
     SubtitleResult,
@@ -24,6 +23,7 @@ from sublarr.core.scoring.compute import (
     describe_weights,
     explain_score,
     format_explanation,
+    invalidate_scoring_cache,
     known_weight_keys,
     validate_modifier,
     validate_weights,

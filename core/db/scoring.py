@@ -1,28 +1,24 @@
 """Stored scoring weights (overrides of the defaults) and per-provider score modifiers.
 
-* ``score_type`` is ``"episode"`` or ``"movie"``.
-* A weight value is an int in -1000..1000. Which weight keys exist is decided by
-  ``sublarr.core.scoring.compute.validate_weights(score_type, weights)`` when that function is
-  available; otherwise a key only has to be 1..100 characters of ``[A-Za-z0-9_.-]``.
-* A provider name is 1..100 characters: letters, digits, ``_ . -``, starting with a
-  letter or digit (as ``sublarr.core.scoring.compute.validate_modifier`` has it). A modifier is an
-  int in -1000..1000 (0 = no change).
-* ints are real ints: ``True`` and ``"5"`` are refused.
+Input is checked by ``sublarr.core.scoring.validation``, the one set of scoring rules the
+scorer, the REST API, the CLI and presets use too:
+
+* ``score_type`` is ``"episode"`` or ``"movie"``;
+* a weight key is one the defaults define or a plugin declares (``weight_keys`` hook);
+* a provider name is 1..100 characters: letters, digits, ``_ . -``, starting with a letter
+  or digit (no spaces);
+* weights and modifiers are real ints in -1000..1000 (``True`` and ``"5"`` are refused).
 
 Bad input raises ``ValidationError`` (naming the field) before anything is written. Each
-call writes in one transaction; after the commit, ``config_updated`` is emitted with
-``section`` ``"scoring_weights"`` (keys like ``"episode.hash"``) or
-``"provider_modifiers"`` (keys are provider names), so scorers can drop their caches.
-Nothing is emitted when nothing was written.
+call writes in one transaction; after the commit the scoring caches of this process are
+dropped (``invalidate_scoring_cache``) and ``config_updated`` is emitted with ``section``
+``"scoring_weights"`` (keys like ``"episode.hash"``) or ``"provider_modifiers"`` (keys are
+provider names). Nothing is emitted when nothing was written.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
-import re
-import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,9 +27,19 @@ from sqlalchemy.orm import Session
 
 from sublarr.core.db.engine import session_scope
 from sublarr.core.db.models import ProviderScoreModifier, ScoringWeight, utcnow_iso
-from sublarr.core.db.validators import check_int, check_pattern
 from sublarr.core.errors import NotFoundError, ValidationError
 from sublarr.core.events.emit import emit_event
+from sublarr.core.scoring.cache import invalidate_scoring_cache
+from sublarr.core.scoring.validation import (
+    WEIGHT_MAX,
+    WEIGHT_MIN,
+    check_points,
+    check_provider_name,
+    nested,
+    validate_score_type,
+    validate_weights,
+)
+from sublarr.core.scoring.weights import DEFAULT_WEIGHTS, SCORE_TYPES
 
 __all__ = [
     "MODIFIER_RANGE",
@@ -52,76 +58,19 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SCORE_TYPES: tuple[str, ...] = ("episode", "movie")
-WEIGHT_RANGE = (-1000, 1000)
-MODIFIER_RANGE = (-1000, 1000)
-PROVIDER_NAME_MAX_CHARS = 100
-WEIGHT_KEY_MAX_CHARS = 100
+WEIGHT_RANGE = (WEIGHT_MIN, WEIGHT_MAX)
+MODIFIER_RANGE = (WEIGHT_MIN, WEIGHT_MAX)
 SECTION_WEIGHTS = "scoring_weights"
 SECTION_MODIFIERS = "provider_modifiers"
 
-_WEIGHT_KEY = re.compile(r"[A-Za-z0-9_.\-]+")
-_PROVIDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
-_SCORING_MODULE = "sublarr.core.scoring.compute"
-
-
-# ---- validation ------------------------------------------------------------------------
-
-
-def _scoring_module() -> Any:
-    """``sublarr.core.scoring.compute`` when it exists, else ``None`` (its own errors propagate)."""
-    module = sys.modules.get(_SCORING_MODULE)
-    if module is not None:
-        return module
-    if importlib.util.find_spec(_SCORING_MODULE) is None:
-        return None
-    return importlib.import_module(_SCORING_MODULE)
-
-
-def _check_score_type(score_type: Any) -> str:
-    if not isinstance(score_type, str) or score_type not in SCORE_TYPES:
-        raise ValidationError("score_type", f"must be one of {', '.join(SCORE_TYPES)}, got {score_type!r}")
-    return score_type
-
-
-def _check_weight_items(weights: Mapping[Any, Any]) -> dict[str, int]:
-    checked: dict[str, int] = {}
-    for key, value in weights.items():
-        check_pattern("weights", key, WEIGHT_KEY_MAX_CHARS, _WEIGHT_KEY, "weight keys are [A-Za-z0-9_.-]")
-        checked[key] = check_int(f"weights.{key}", value, *WEIGHT_RANGE)
-    return checked
-
 
 def _check_weights(score_type: Any, weights: Any) -> dict[str, int]:
-    score_type = _check_score_type(score_type)
-    if not isinstance(weights, Mapping):
-        raise ValidationError("weights", f"must be a dict of weight key to int, got {type(weights).__name__}")
-    checked = _check_weight_items(weights)
-    validate = getattr(_scoring_module(), "validate_weights", None)
-    if validate is None or not checked:
-        return checked
+    """The weights, checked; a bad entry's field is ``weights.<key>``."""
+    validate_score_type(score_type)
     try:
-        result = validate(score_type, dict(checked))
-    except ValidationError:
-        raise
-    except (TypeError, ValueError, KeyError) as exc:
-        raise ValidationError("weights", str(exc)) from exc
-    # Re-check what comes back: stored values must stay ints within range.
-    return _check_weight_items(result) if isinstance(result, Mapping) else checked
-
-
-def _check_provider_name(provider_name: Any) -> str:
-    return check_pattern(
-        "provider_name",
-        provider_name,
-        PROVIDER_NAME_MAX_CHARS,
-        _PROVIDER_NAME,
-        "letters, digits and _ . - only, starting with a letter or digit",
-    )
-
-
-def _check_modifier(modifier: Any, field: str = "modifier") -> int:
-    return check_int(field, modifier, *MODIFIER_RANGE)
+        return validate_weights(score_type, weights)
+    except ValidationError as exc:
+        raise (exc if exc.field == "weights" else nested("weights", exc)) from None
 
 
 # ---- writing helpers -------------------------------------------------------------------
@@ -153,10 +102,11 @@ def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], keys: list
             session.execute(table.insert().values(**row))
 
 
-def _emit(section: str, keys: list[str]) -> None:
-    """Tell listeners that ``keys`` of ``section`` changed (after the commit)."""
+def _changed(section: str, keys: list[str]) -> None:
+    """After a commit that changed ``keys`` of ``section``: drop the scoring caches, tell listeners."""
     if not keys:
         return
+    invalidate_scoring_cache()
     try:
         emit_event("config_updated", {"section": section, "keys": sorted(set(keys))})
     except Exception:  # noqa: BLE001 - the write is committed; a broken emit must not undo it
@@ -175,7 +125,7 @@ def _weight_rows(score_type: str, weights: Mapping[str, int], now: str) -> list[
 
 def get_scoring_weights(score_type: str) -> dict[str, int]:
     """The stored weight overrides of ``score_type`` (``{}`` when none; merge with the defaults)."""
-    score_type = _check_score_type(score_type)
+    validate_score_type(score_type)
     with session_scope() as session:
         rows = session.execute(
             select(ScoringWeight.weight_key, ScoringWeight.weight_value)
@@ -198,33 +148,18 @@ def set_scoring_weights(score_type: str, weights: Mapping[str, int]) -> None:
             ["score_type", "weight_key"],
         )
     logger.info("scoring weights of %s set: %s", score_type, ", ".join(sorted(checked)))
-    _emit(SECTION_WEIGHTS, [f"{score_type}.{key}" for key in checked])
-
-
-def _default_weights(score_type: str) -> dict[str, int]:
-    """The built-in weights of ``score_type`` from ``sublarr.core.scoring.compute``, when it has them."""
-    module = _scoring_module()
-    if module is None:
-        return {}
-    default_weights = getattr(module, "default_weights", None)
-    if callable(default_weights):
-        return dict(default_weights(score_type))
-    constant = getattr(module, "EPISODE_SCORES" if score_type == "episode" else "MOVIE_SCORES", None)
-    return dict(constant) if isinstance(constant, Mapping) else {}
+    _changed(SECTION_WEIGHTS, [f"{score_type}.{key}" for key in checked])
 
 
 def get_all_scoring_weights() -> dict[str, dict[str, int]]:
-    """``{"episode": {...}, "movie": {...}}``: the defaults with the stored overrides applied.
-
-    When ``sublarr.core.scoring.compute`` offers no defaults, only the stored overrides.
-    """
+    """``{"episode": {...}, "movie": {...}}``: the default weights with the stored overrides applied."""
     with session_scope() as session:
         rows = session.execute(
             select(ScoringWeight.score_type, ScoringWeight.weight_key, ScoringWeight.weight_value)
         ).all()
     result: dict[str, dict[str, int]] = {}
     for score_type in SCORE_TYPES:
-        merged = _default_weights(score_type)
+        merged = dict(DEFAULT_WEIGHTS[score_type])
         merged.update({key: value for kind, key, value in rows if kind == score_type})
         result[score_type] = dict(sorted(merged.items()))
     return result
@@ -233,7 +168,7 @@ def get_all_scoring_weights() -> dict[str, dict[str, int]]:
 def reset_scoring_weights(score_type: str | None = None) -> None:
     """Delete the stored overrides of ``score_type`` (of both types when ``None``)."""
     if score_type is not None:
-        _check_score_type(score_type)
+        validate_score_type(score_type)
     conditions = [] if score_type is None else [ScoringWeight.score_type == score_type]
     with session_scope() as session:
         removed = session.execute(
@@ -243,7 +178,7 @@ def reset_scoring_weights(score_type: str | None = None) -> None:
             delete(ScoringWeight).where(*conditions), execution_options={"synchronize_session": False}
         )
     logger.info("scoring weights reset (%s): %d override(s) removed", score_type or "all", len(removed))
-    _emit(SECTION_WEIGHTS, [f"{kind}.{key}" for kind, key in removed])
+    _changed(SECTION_WEIGHTS, [f"{kind}.{key}" for kind, key in removed])
 
 
 # ---- provider modifiers ----------------------------------------------------------------
@@ -273,8 +208,8 @@ def get_all_provider_modifiers() -> dict[str, int]:
 
 def set_provider_modifier(provider_name: str, modifier: int) -> None:
     """Store ``modifier`` (-1000..1000) for ``provider_name``."""
-    provider_name = _check_provider_name(provider_name)
-    modifier = _check_modifier(modifier)
+    provider_name = check_provider_name(provider_name)
+    modifier = check_points("modifier", modifier)
     with session_scope() as session:
         _upsert(
             session,
@@ -283,7 +218,7 @@ def set_provider_modifier(provider_name: str, modifier: int) -> None:
             ["provider_name"],
         )
     logger.info("provider modifier of %s set to %d", provider_name, modifier)
-    _emit(SECTION_MODIFIERS, [provider_name])
+    _changed(SECTION_MODIFIERS, [provider_name])
 
 
 def delete_provider_modifier(provider_name: str) -> None:
@@ -298,7 +233,7 @@ def delete_provider_modifier(provider_name: str) -> None:
         if result.rowcount == 0:
             raise NotFoundError(f"no score modifier stored for provider {provider_name!r}")
     logger.info("provider modifier of %s deleted", provider_name)
-    _emit(SECTION_MODIFIERS, [provider_name])
+    _changed(SECTION_MODIFIERS, [provider_name])
 
 
 # ---- whole configuration ---------------------------------------------------------------
@@ -318,11 +253,9 @@ def replace_scoring_config(weights: Mapping[str, Mapping[str, int]], modifiers: 
         raise ValidationError(
             "modifiers", f"must be a dict of provider name to int, got {type(modifiers).__name__}"
         )
-    checked_weights = {
-        _check_score_type(kind): _check_weights(kind, values) for kind, values in weights.items()
-    }
+    checked_weights = {kind: _check_weights(kind, values) for kind, values in weights.items()}
     checked_modifiers = {
-        _check_provider_name(name): _check_modifier(value, f"modifiers.{name}")
+        check_provider_name(name): check_points(f"modifiers.{name}", value)
         for name, value in modifiers.items()
     }
     now = utcnow_iso()
@@ -347,9 +280,9 @@ def replace_scoring_config(weights: Mapping[str, Mapping[str, int]], modifiers: 
         len(rows),
         len(checked_modifiers),
     )
-    _emit(
+    _changed(
         SECTION_WEIGHTS,
         [f"{kind}.{key}" for kind, key in old_weights]
         + [f"{kind}.{key}" for kind, values in checked_weights.items() for key in values],
     )
-    _emit(SECTION_MODIFIERS, list(old_modifiers) + list(checked_modifiers))
+    _changed(SECTION_MODIFIERS, list(old_modifiers) + list(checked_modifiers))

@@ -2,24 +2,23 @@
 
 Everything derived from the scoring configuration is kept for
 ``SUBLARR_SCORING_CACHE_TTL`` seconds (60 by default; 0 keeps nothing): core's merged weight
-and modifier tables (``sublarr.core.scoring.compute``), and whatever plugins keep in a ``TTLCache``
-(the built-in plugins keep the stored weights and provider modifiers there).
+and modifier tables (``sublarr.core.scoring.compute``), and whatever plugins keep in a
+``TTLCache`` (the built-in plugins keep the stored weights and provider modifiers in one
+made by ``stored_scoring_cache``).
 
 ``invalidate_scoring_cache()`` drops all of it at once: every ``TTLCache`` and every
 callback registered with ``on_scoring_invalidated`` (core's tables are one). It is called
 
-* by the built-in scoring plugins on a ``config_updated`` event for the ``scoring_weights``
-  or ``provider_modifiers`` section. The storage layer emits that event on every write, so
-  a write made in this process applies to the next score; another process is told by
-  emitting the same event there;
-* by ``import_scoring_preset`` after it applied a preset;
-* by host code or tests that changed the configuration some other way.
+* by the storage layer (``sublarr.core.db.scoring``) after every write it commits, so a
+  write made in this process applies to the next score;
+* on a ``config_updated`` event for the ``scoring_weights`` or ``provider_modifiers``
+  section (``invalidate_if_scoring_changed``, which the built-in scoring plugins call):
+  another process is told of its writes by emitting that event there;
+* by ``init_db`` when the database changes, and by host code or tests that changed the
+  configuration some other way.
 
 Without an invalidation a change shows within the TTL for core's tables, and within twice
 the TTL where a plugin's cache feeds them (each layer may hold its copy for one period).
-
-Plugins that cannot reach their storage report it to ``storage_status``, which logs once
-per outage rather than once per call.
 """
 
 from __future__ import annotations
@@ -29,7 +28,9 @@ import threading
 import weakref
 from collections.abc import Callable
 from time import monotonic
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from sublarr.core.plugin_manager import get_plugin_manager
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +43,6 @@ _callbacks_lock = threading.Lock()
 
 def scoring_cache_ttl() -> float:
     """Seconds scoring configuration is kept: ``SUBLARR_SCORING_CACHE_TTL`` of the current settings."""
-    from sublarr.core.plugin_manager import get_plugin_manager
-
     return float(get_plugin_manager().settings.scoring_cache_ttl)
 
 
@@ -99,13 +98,6 @@ def on_scoring_invalidated(callback: Callable[[], None]) -> Callable[[], None]:
         if callback not in _callbacks:
             _callbacks.append(callback)
     return callback
-
-
-def remove_scoring_invalidated(callback: Callable[[], None]) -> None:
-    """Stop calling ``callback`` on invalidation (no error if it was not registered)."""
-    with _callbacks_lock:
-        if callback in _callbacks:
-            _callbacks.remove(callback)
 
 
 def invalidate_scoring_cache() -> None:
@@ -168,13 +160,36 @@ storage_status = StorageStatus()
 SCORING_SECTIONS: frozenset[str] = frozenset({"scoring_weights", "provider_modifiers"})
 
 
-def is_scoring_change(event_name: str, payload: dict | None) -> bool:
-    """True for a ``config_updated`` event that may have changed the scoring configuration.
+def invalidate_if_scoring_changed(event_name: str, payload: dict[str, Any] | None) -> bool:
+    """Drop every scoring cache on a ``config_updated`` event that may have changed scoring.
 
     That is one for the ``scoring_weights`` or ``provider_modifiers`` section, or one that
-    names no section.
+    names no section. Returns whether the caches were dropped.
     """
     if event_name != "config_updated":
         return False
     section = (payload or {}).get("section")
-    return section is None or section in SCORING_SECTIONS
+    if section is not None and section not in SCORING_SECTIONS:
+        return False
+    invalidate_scoring_cache()
+    return True
+
+
+def stored_scoring_cache(what: str, read: Callable[[], T], fallback: T) -> TTLCache[T]:
+    """A ``TTLCache`` of ``read()``, a read of scoring storage, for plugins that feed the scorer.
+
+    When ``read`` raises (database not initialised, unreachable), ``fallback`` is kept for
+    the period instead, so scoring goes on without the stored values; the outage is logged
+    once, as ``what``, and so is its end. ``fallback`` is shared: do not change it.
+    """
+
+    def load() -> T:
+        try:
+            value = read()
+        except Exception as exc:  # noqa: BLE001 - storage down: score without it
+            storage_status.failed(what, exc)
+            return fallback
+        storage_status.succeeded()
+        return value
+
+    return TTLCache(load)

@@ -1,214 +1,69 @@
-"""Subtitle scoring: default weights, ``compute_score``, ``score_many``, ``explain_score``.
+"""Subtitle scoring: ``compute_score``, ``score_many``, ``explain_score``.
 
 How a score is made::
 
-    weights = defaults, then each ``scoring_weights`` hook result merged over them
+    weights = defaults (sublarr.core.scoring.weights), keys declared by ``weight_keys`` hooks
+              (worth 0), then each ``scoring_weights`` hook result merged over them
               (the built-in DB-weights plugin runs last: the user's stored weights win)
     score   = sum of weights[key] for key in result.matches
             + weights["format_bonus"] for an ASS/SSA subtitle
-            + each ``score_modifier`` hook result (stored per-provider modifier, plugins)
+            + the ``provider_modifiers`` hooks' points for result.provider_name
+            + each ``score_modifier`` hook result
 
 ``result.score`` and ``result.score_breakdown`` are set; each breakdown term names its
 source: a weight key (``"hash"``), ``"format_bonus"``, ``"provider:<provider name>"`` for a
-per-provider modifier, ``"plugin:<plugin name>"`` for any other plugin's modifier.
+per-provider modifier, ``"plugin:<plugin name>"`` for a ``score_modifier`` plugin's points.
 
 Speed: the merged weight tables, the per-provider modifiers and the list of
 ``score_modifier`` implementations are resolved together, once per
 ``SUBLARR_SCORING_CACHE_TTL`` period, and again when plugins are (un)registered or
-``invalidate_scoring_cache()`` is called (see ``sublarr.core.scoring.cache``). No hook runs
-per result unless a plugin needs per-result logic. While one thread re-reads expired
-tables, other threads keep scoring with the expired ones instead of waiting; after an
-invalidation every thread waits for the fresh tables.
-
-Two optional plugin attributes tell the scorer more than the hooks can:
-
-``provider_modifier_table()``
-    On a plugin implementing ``score_modifier``: returns a ``{provider_name: int}`` mapping
-    and declares that the plugin's ``score_modifier`` returns exactly
-    ``table.get(result.provider_name)``. The scorer then reads the table once per cache
-    period instead of calling the hook per result, and names the term
-    ``provider:<provider_name>``. The built-in provider-modifiers plugin does this.
-
-``defines_weight_keys = False``
-    On a plugin implementing ``scoring_weights``: its weights re-value keys defined by the
-    defaults or other plugins and add none (the built-in DB-weights plugin). Its unknown
-    keys are ignored, and ``validate_weights`` does not ask it which keys exist.
-
-Weights and modifiers are integers in ``WEIGHT_MIN..WEIGHT_MAX`` (-1000..1000), which keeps
-a single term from swamping the hash weight (359) by more than a few times.
+``invalidate_scoring_cache()`` is called (see ``sublarr.core.scoring.cache``). Only
+``score_modifier`` runs per result. While one thread re-reads expired tables, other
+threads keep scoring with the expired ones instead of waiting; after an invalidation every
+thread waits for the fresh tables.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from operator import attrgetter
 from time import monotonic
-from types import MappingProxyType
 from typing import Any
 
 from sublarr.core.errors import ValidationError
-from sublarr.core.plugin_manager import SublarrPluginManager, get_plugin_manager
-from sublarr.core.scoring.cache import invalidate_scoring_cache, on_scoring_invalidated
+from sublarr.core.plugin_manager import Implementation, SublarrPluginManager, get_plugin_manager
+from sublarr.core.scoring.cache import on_scoring_invalidated
 from sublarr.core.scoring.models import ASS_FORMATS, SubtitleResult, VideoQuery
+from sublarr.core.scoring.validation import (
+    check_weights,
+    declared_weight_keys,
+    validate_provider_modifiers,
+    validate_score_type,
+)
+from sublarr.core.scoring.weights import DEFAULT_WEIGHTS, FORMAT_BONUS
 
 __all__ = [
-    "DEFAULT_WEIGHTS",
-    "EPISODE_SCORES",
-    "FORMAT_BONUS",
-    "MOVIE_SCORES",
-    "SCORE_TYPES",
-    "WEIGHT_MAX",
-    "WEIGHT_MIN",
-    "SubtitleResult",
-    "VideoQuery",
     "compute_score",
     "describe_weights",
-    "effective_provider_modifiers",
     "effective_weights",
     "explain_score",
     "format_explanation",
-    "invalidate_scoring_cache",
-    "known_weight_keys",
     "score_many",
-    "validate_modifier",
-    "validate_score_type",
-    "validate_weights",
 ]
 
 logger = logging.getLogger(__name__)
 
-FORMAT_BONUS = "format_bonus"
-WEIGHT_MIN = -1000
-WEIGHT_MAX = 1000
-
-EPISODE_SCORES: Mapping[str, int] = MappingProxyType(
-    {
-        "hash": 359,
-        "series": 180,
-        "year": 90,
-        "season": 30,
-        "episode": 30,
-        "release_group": 14,
-        "source": 7,
-        "audio_codec": 3,
-        "resolution": 2,
-        "hearing_impaired": 1,
-        FORMAT_BONUS: 50,
-    }
-)
-
-MOVIE_SCORES: Mapping[str, int] = MappingProxyType(
-    {
-        "hash": 119,
-        "title": 60,
-        "year": 30,
-        "release_group": 13,
-        "source": 7,
-        "audio_codec": 3,
-        "resolution": 2,
-        "hearing_impaired": 1,
-        FORMAT_BONUS: 50,
-    }
-)
-
-DEFAULT_WEIGHTS: Mapping[str, Mapping[str, int]] = MappingProxyType(
-    {"episode": EPISODE_SCORES, "movie": MOVIE_SCORES}
-)
-SCORE_TYPES: tuple[str, ...] = ("episode", "movie")
-
 DEFAULT_SOURCE = "default"
-_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_PROVIDER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,99}$")
+PROVIDER_TERM = "provider:"
+PLUGIN_TERM = "plugin:"
 # every spelling of "ass"/"ssa": one set lookup per result instead of a .lower() call
 _ASS_SPELLINGS = frozenset(
     "".join(c.upper() if mask >> i & 1 else c for i, c in enumerate(name))
     for name in ASS_FORMATS
     for mask in range(2 ** len(name))
 )
-
-# -- validation -------------------------------------------------------------------------------
-
-
-def validate_score_type(score_type: Any) -> str:
-    """Return ``score_type`` if it is ``"episode"`` or ``"movie"``; else raise ``ValidationError``."""
-    if not isinstance(score_type, str) or score_type not in DEFAULT_WEIGHTS:
-        raise ValidationError(
-            "score_type", f"unknown score type {score_type!r} (expected {' or '.join(SCORE_TYPES)})"
-        )
-    return score_type
-
-
-def _check_int(field: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(field, f"expected an integer, got {type(value).__name__} {value!r}")
-    if not WEIGHT_MIN <= value <= WEIGHT_MAX:
-        raise ValidationError(field, f"{value} is outside the allowed range {WEIGHT_MIN}..{WEIGHT_MAX}")
-    return int(value)
-
-
-def _check_weights(score_type: str, weights: Any, known: Iterable[str] | None) -> dict[str, int]:
-    if not isinstance(weights, Mapping):
-        raise ValidationError(
-            "weights", f"expected a mapping of weight keys to integers, got {type(weights).__name__}"
-        )
-    known_set = None if known is None else frozenset(known)
-    clean: dict[str, int] = {}
-    for key, value in weights.items():
-        if not isinstance(key, str) or not _KEY_PATTERN.match(key):
-            raise ValidationError(
-                str(key), "weight keys are lower-case names like 'release_group' (a-z, 0-9, _)"
-            )
-        if known_set is not None and key not in known_set:
-            raise ValidationError(
-                key, f"unknown {score_type} weight key (known: {', '.join(sorted(known_set))})"
-            )
-        clean[key] = _check_int(key, value)
-    return clean
-
-
-def known_weight_keys(score_type: str) -> frozenset[str]:
-    """Weight keys valid for ``score_type``: the defaults' plus those plugins' weights define."""
-    validate_score_type(score_type)
-    pm = get_plugin_manager()
-    keys = set(DEFAULT_WEIGHTS[score_type])
-    for plugin_name, function, argnames in pm.implementations("scoring_weights"):
-        if not getattr(pm.get_plugin(plugin_name), "defines_weight_keys", True):
-            continue
-        ok, result = pm.call_one(
-            "scoring_weights", plugin_name, function, argnames, {"score_type": score_type}
-        )
-        if ok and isinstance(result, Mapping):
-            keys.update(k for k in result if isinstance(k, str) and _KEY_PATTERN.match(k))
-    return frozenset(keys)
-
-
-def validate_weights(score_type: str, weights: Mapping[str, int]) -> dict[str, int]:
-    """Check weight overrides for ``score_type`` and return them as a plain dict.
-
-    Refused with ``ValidationError`` naming the culprit: an unknown score type, a key that
-    neither the defaults nor a plugin's ``scoring_weights`` define, a value that is not an
-    ``int`` (``bool`` included) or lies outside ``WEIGHT_MIN..WEIGHT_MAX``.
-    """
-    validate_score_type(score_type)
-    return _check_weights(score_type, weights, known_weight_keys(score_type))
-
-
-def validate_modifier(provider_name: Any, modifier: Any) -> tuple[str, int]:
-    """Check a per-provider modifier; return ``(provider_name, modifier)`` or raise ``ValidationError``.
-
-    A provider name is 1-100 characters of letters, digits, space and ``_ . -``, starting
-    with a letter or digit; the modifier an ``int`` in ``WEIGHT_MIN..WEIGHT_MAX``.
-    """
-    if not isinstance(provider_name, str) or not _PROVIDER_PATTERN.match(provider_name):
-        raise ValidationError(
-            "provider_name",
-            f"{provider_name!r} is not a provider name "
-            "(1-100 letters, digits, space, '_', '.', '-', starting with a letter or digit)",
-        )
-    return provider_name, _check_int(provider_name, modifier)
 
 
 # -- the resolved configuration ---------------------------------------------------------------
@@ -227,10 +82,6 @@ class _Table:
         self.format_bonus = weights.get(FORMAT_BONUS, 0)
 
 
-# How a slow-path modifier is called, from its argnames.
-_CALL_KINDS = {("result", "query"): 0, ("result",): 1, ("query",): 2, (): 3, ("query", "result"): 4}
-
-
 class _State:
     """Everything compute_score needs, resolved once per cache period."""
 
@@ -243,48 +94,19 @@ class _State:
         "pm",
         "provider_sources",
         "providers",
-        "trace",
+        "terms",
     )
 
     def __init__(self, pm: SublarrPluginManager) -> None:
         self.pm = pm
         self.generation = pm.generation
-        self.trace = bool(pm.trace)
         self.expires = monotonic() + float(pm.settings.scoring_cache_ttl)
         self.episode = _resolve_table(pm, "episode")
         self.movie = _resolve_table(pm, "movie")
         # provider -> (term, points) and provider -> [(plugin, points)]
-        self.providers: dict[str, tuple[str, int]] = {}
-        self.provider_sources: dict[str, list[tuple[str, int]]] = {}
-        # (plugin name, function, call kind, argnames, term) of per-result modifiers
-        self.modifiers: tuple[tuple[str, Callable[..., Any], int, tuple[str, ...], str], ...] = ()
-        self._resolve_modifiers(pm)
-
-    def _resolve_modifiers(self, pm: SublarrPluginManager) -> None:
-        modifiers = []
-        for plugin_name, function, argnames in pm.implementations("score_modifier"):
-            table_of = getattr(pm.get_plugin(plugin_name), "provider_modifier_table", None)
-            if table_of is None:
-                kind = _CALL_KINDS.get(tuple(argnames), -1)
-                modifiers.append((plugin_name, function, kind, tuple(argnames), f"plugin:{plugin_name}"))
-                continue
-            try:
-                table = table_of()
-                if not isinstance(table, Mapping):
-                    raise ValidationError(
-                        "provider_modifier_table", f"returned {type(table).__name__}, expected a mapping"
-                    )
-                table = {validate_modifier(k, v)[0]: v for k, v in table.items()}
-            except Exception as exc:  # noqa: BLE001 - isolate the plugin, score without it
-                pm.record_error(plugin_name, "score_modifier", f"provider_modifier_table: {exc!r}")
-                continue
-            for provider, points in table.items():
-                if not points:
-                    continue
-                self.provider_sources.setdefault(provider, []).append((plugin_name, points))
-                _, before = self.providers.get(provider, ("", 0))
-                self.providers[provider] = (f"provider:{provider}", before + points)
-        self.modifiers = tuple(modifiers)
+        self.providers, self.provider_sources = _resolve_providers(pm)
+        self.modifiers: tuple[Implementation, ...] = pm.implementations("score_modifier")
+        self.terms = {impl.plugin_name: f"{PLUGIN_TERM}{impl.plugin_name}" for impl in self.modifiers}
 
     def table(self, score_type: str) -> _Table:
         return self.episode if score_type == "episode" else self.movie
@@ -293,28 +115,20 @@ class _State:
 def _resolve_table(pm: SublarrPluginManager, score_type: str) -> _Table:
     weights = dict(DEFAULT_WEIGHTS[score_type])
     sources = dict.fromkeys(weights, DEFAULT_SOURCE)
-    answers: list[tuple[str, dict[str, int], bool]] = []
-    known = set(weights)
-    for plugin_name, function, argnames in pm.implementations("scoring_weights"):
-        ok, result = pm.call_one(
-            "scoring_weights", plugin_name, function, argnames, {"score_type": score_type}
-        )
-        if not ok or result is None:
-            continue
+    for key, plugin_name in declared_weight_keys(pm, score_type).items():
+        if key not in weights:
+            weights[key] = 0
+            sources[key] = plugin_name
+    for plugin_name, answer in pm.call_hook("scoring_weights", score_type=score_type):
         try:
-            clean = _check_weights(score_type, result, None)
+            clean = check_weights(score_type, answer, None)
         except ValidationError as exc:
             pm.record_error(plugin_name, "scoring_weights", f"bad {score_type} weights: {exc}")
             continue
-        defines = bool(getattr(pm.get_plugin(plugin_name), "defines_weight_keys", True))
-        if defines:
-            known.update(clean)
-        answers.append((plugin_name, clean, defines))
-    for plugin_name, clean, defines in answers:  # in call order: later plugins win
-        for key, value in clean.items():
-            if not defines and key not in known:
+        for key, value in clean.items():  # in call order: later plugins win
+            if key not in weights:
                 logger.debug(
-                    "ignoring %s weight %r of %s: no default or plugin defines it",
+                    "ignoring %s weight %r of %s: neither a default nor a weight_keys hook declares it",
                     score_type,
                     key,
                     plugin_name,
@@ -323,6 +137,24 @@ def _resolve_table(pm: SublarrPluginManager, score_type: str) -> _Table:
             weights[key] = value
             sources[key] = plugin_name
     return _Table(score_type, weights, sources)
+
+
+def _resolve_providers(
+    pm: SublarrPluginManager,
+) -> tuple[dict[str, tuple[str, int]], dict[str, list[tuple[str, int]]]]:
+    points: dict[str, int] = {}
+    sources: dict[str, list[tuple[str, int]]] = {}
+    for plugin_name, table in pm.call_hook("provider_modifiers"):
+        try:
+            clean = validate_provider_modifiers(table)
+        except ValidationError as exc:
+            pm.record_error(plugin_name, "provider_modifiers", f"bad modifiers: {exc}")
+            continue
+        for provider, value in clean.items():
+            if value:
+                sources.setdefault(provider, []).append((plugin_name, value))
+                points[provider] = points.get(provider, 0) + value
+    return {provider: (f"{PROVIDER_TERM}{provider}", value) for provider, value in points.items()}, sources
 
 
 _state: _State | None = None
@@ -393,55 +225,15 @@ def _rebuild_locked(pm: SublarrPluginManager) -> _State:
 # -- scoring ----------------------------------------------------------------------------------
 
 
-def _run_modifiers(
-    state: _State, result: SubtitleResult, query: VideoQuery, breakdown: dict[str, int]
-) -> int:
-    total = 0
-    pm = state.pm
-    for plugin_name, function, kind, argnames, term in state.modifiers:
-        if state.trace or kind < 0:
-            ok, value = pm.call_one(
-                "score_modifier", plugin_name, function, argnames, {"result": result, "query": query}
-            )
-            if not ok or not value:
-                continue
-        else:
-            try:
-                if kind == 0:
-                    value = function(result, query)
-                elif kind == 1:
-                    value = function(result)
-                elif kind == 2:
-                    value = function(query)
-                elif kind == 3:
-                    value = function()
-                else:
-                    value = function(query, result)
-            except Exception as exc:  # noqa: BLE001 - isolate the plugin
-                pm.record_error(plugin_name, "score_modifier", f"raised {exc!r}", exc_info=exc)
-                continue
-            if value is None:
-                continue
-            if type(value) is not int and (isinstance(value, bool) or not isinstance(value, int)):
-                pm.record_error(
-                    plugin_name,
-                    "score_modifier",
-                    f"returned {type(value).__name__} {value!r}, expected int or None",
-                )
-                continue
-            if not value:
-                continue
-        breakdown[term] = breakdown.get(term, 0) + value
-        total += value
-    return total
-
-
 def _score_all(state: _State, table: _Table, results: Iterable[SubtitleResult], query: VideoQuery) -> None:
     """Score each result in place: the one implementation behind every public entry point."""
     weights = table.match_weights
     bonus = table.format_bonus
     providers = state.providers
     modifiers = state.modifiers
+    if modifiers:
+        call, terms = state.pm.call_implementations, state.terms
+        kwargs = {"result": None, "query": query}
     for result in results:
         breakdown = {key: weights[key] for key in result.matches if key in weights}
         score = sum(breakdown.values())
@@ -453,7 +245,11 @@ def _score_all(state: _State, table: _Table, results: Iterable[SubtitleResult], 
             breakdown[provider[0]] = provider[1]
             score += provider[1]
         if modifiers:
-            score += _run_modifiers(state, result, query, breakdown)
+            kwargs["result"] = result
+            for plugin_name, points in call("score_modifier", modifiers, kwargs):
+                if points:
+                    breakdown[terms[plugin_name]] = points
+                    score += points
         result.score = score
         result.score_breakdown = breakdown
 
@@ -499,11 +295,6 @@ def describe_weights(score_type: str) -> list[dict[str, Any]]:
     ]
 
 
-def effective_provider_modifiers() -> dict[str, int]:
-    """Per-provider modifiers scoring uses now (from plugins with a ``provider_modifier_table``)."""
-    return {provider: points for provider, (_, points) in _current_state().providers.items()}
-
-
 # -- explaining -------------------------------------------------------------------------------
 
 
@@ -525,12 +316,12 @@ def explain_score(result: SubtitleResult, query: VideoQuery) -> dict[str, Any]:
         if term in table.weights:
             source = table.sources[term]
             order = 0 if term != FORMAT_BONUS else 1
-        elif term.startswith("provider:"):
-            sources = state.provider_sources.get(term[len("provider:") :], [])
+        elif term.startswith(PROVIDER_TERM):
+            sources = state.provider_sources.get(term[len(PROVIDER_TERM) :], [])
             source = ", ".join(name for name, _ in sources) or "plugin"
             order = 2
         else:
-            source, order = term[len("plugin:") :], 3
+            source, order = term[len(PLUGIN_TERM) :], 3
         terms.append((order, -points, term, {"term": term, "points": points, "source": source}))
     terms.sort(key=lambda t: t[:3])
     return {

@@ -33,11 +33,6 @@ class VideoQuery:
         """True for an episode (a series title, season or episode is given), else a movie."""
         return bool(self.series_title) or self.season is not None or self.episode is not None
 
-    @property
-    def score_type(self) -> str:
-        """``"episode"`` or ``"movie"``: which weight table scores results for this video."""
-        return "episode" if self.is_episode else "movie"
-
 
 @dataclass(slots=True)
 class SubtitleResult:
@@ -61,8 +56,3 @@ class SubtitleResult:
         if not isinstance(self.matches, set):
             matches: Iterable[str] = self.matches if self.matches is not None else ()
             self.matches = set(matches)
-
-    @property
-    def is_ass(self) -> bool:
-        """True for an Advanced SubStation subtitle (``ass`` or ``ssa``, any case)."""
-        return bool(self.format) and self.format.lower() in ASS_FORMATS

@@ -22,9 +22,10 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from sublarr.core.db.scoring import get_all_provider_modifiers, get_scoring_weights, replace_scoring_config
 from sublarr.core.errors import ValidationError
-from sublarr.core.scoring.cache import invalidate_scoring_cache
-from sublarr.core.scoring.compute import SCORE_TYPES, validate_modifier, validate_score_type, validate_weights
+from sublarr.core.scoring.validation import nested, validate_modifier, validate_score_type, validate_weights
+from sublarr.core.scoring.weights import SCORE_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,6 @@ _KNOWN_KEYS = frozenset({"format", "version", "weights", "provider_modifiers"}) 
 def export_scoring_preset(description: str | None = None) -> dict[str, Any]:
     """The stored weight overrides and provider modifiers as a JSON-ready preset."""
     from sublarr.core import __version__
-    from sublarr.core.db.scoring import get_all_provider_modifiers, get_scoring_weights
 
     preset: dict[str, Any] = {
         "format": PRESET_FORMAT,
@@ -50,11 +50,6 @@ def export_scoring_preset(description: str | None = None) -> dict[str, Any]:
     if description:
         preset["description"] = description
     return preset
-
-
-def _nested(prefix: str, exc: ValidationError) -> ValidationError:
-    field = f"{prefix}.{exc.field}" if exc.field else prefix
-    return ValidationError(field, exc.reason)
 
 
 def validate_scoring_preset(data: Any) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
@@ -89,7 +84,7 @@ def validate_scoring_preset(data: Any) -> tuple[dict[str, dict[str, int]], dict[
         try:
             weights[score_type] = validate_weights(score_type, overrides)
         except ValidationError as exc:
-            raise _nested(f"weights.{score_type}", exc) from None
+            raise nested(f"weights.{score_type}", exc) from None
 
     raw_modifiers = data.get("provider_modifiers", {})
     if not isinstance(raw_modifiers, Mapping):
@@ -110,11 +105,8 @@ def import_scoring_preset(data: Any) -> dict[str, Any]:
     Raises ``ValidationError`` (nothing changed) for a bad preset. Returns a summary:
     ``{"weights": {score_type: number of overrides}, "provider_modifiers": count}``.
     """
-    from sublarr.core.db.scoring import replace_scoring_config
-
     weights, modifiers = validate_scoring_preset(data)
     replace_scoring_config(weights, modifiers)
-    invalidate_scoring_cache()
     summary = {
         "weights": {t: len(w) for t, w in weights.items()},
         "provider_modifiers": len(modifiers),

@@ -2,8 +2,10 @@
 
 Installed with sublarr, so any test suite gets them:
 
-* ``plugin_manager`` - an isolated plugin manager with only the built-ins loaded, made
-  current for the test and replaced by the previous one afterwards.
+* ``plugin_manager`` - an isolated plugin manager with exactly sublarr's own built-in
+  plugins loaded (whatever else is installed, whatever ``SUBLARR_LOAD_PLUGINS`` and
+  ``SUBLARR_DISABLE_PLUGINS`` say), made current for the test and replaced by the previous
+  one afterwards.
 * ``register_plugin`` - ``register_plugin(obj, name=None)`` registers a plugin object or
   module for one test.
 * ``event_recorder`` - records every emitted event; ``assert_emitted`` and friends.
@@ -99,13 +101,16 @@ class EventRecorder:
 
 @pytest.fixture
 def plugin_manager() -> Iterator[Any]:
-    """An isolated plugin manager with only the built-in plugins, current for this test."""
-    from sublarr.core.plugin_manager import SublarrPluginManager, set_plugin_manager
+    """An isolated plugin manager with exactly sublarr's built-in plugins, current for this test."""
+    from sublarr.core.plugin_manager import BUILTIN_DISTRIBUTION, SublarrPluginManager, set_plugin_manager
+    from sublarr.core.settings import load_settings
 
-    pm = SublarrPluginManager()
+    # The built-ins by their distribution's name: an installed third-party plugin, or a
+    # SUBLARR_*_PLUGINS variable of the shell running the tests, changes nothing.
+    only_builtins = {"SUBLARR_LOAD_PLUGINS": BUILTIN_DISTRIBUTION, "SUBLARR_DISABLE_PLUGINS": ""}
+    pm = SublarrPluginManager(load_settings(only_builtins))
     previous = set_plugin_manager(pm)
-    pm.load_builtins()
-    pm.entry_points_loaded = True  # isolated: third-party entry points stay out
+    pm.load_entry_points()
     try:
         yield pm
     finally:

@@ -1,7 +1,8 @@
 """``/api/v1/scoring``: stored weights and provider modifiers, score explanations, presets.
 
-Writes are checked in full before anything is stored, so a request with one bad weight or
-modifier changes nothing (422). The scorer's cache is dropped after every write, so the
+Writes are checked in full (by ``sublarr.core.scoring.validation``, as storage, the CLI and
+presets check them) before anything is stored, so a request with one bad weight or
+modifier changes nothing (422). Storage drops the scorer's cache after every write, so the
 next score and the next ``GET`` see the change.
 """
 
@@ -14,18 +15,18 @@ from apiflask import APIBlueprint
 
 from sublarr.core.db import scoring as store
 from sublarr.core.errors import ValidationError
-from sublarr.core.scoring.compute import (
+from sublarr.core.scoring import (
     DEFAULT_WEIGHTS,
     SCORE_TYPES,
     SubtitleResult,
     VideoQuery,
     effective_weights,
     explain_score,
-    invalidate_scoring_cache,
     validate_modifier,
     validate_weights,
 )
 from sublarr.core.scoring.presets import export_scoring_preset, import_scoring_preset
+from sublarr.core.scoring.validation import nested
 from sublarr.core.web.schemas import (
     ErrorSchema,
     ExplainRequestSchema,
@@ -76,11 +77,9 @@ def put_weights(body: dict[str, Any]) -> dict[str, Any]:
         try:
             checked[score_type] = validate_weights(score_type, weights)
         except ValidationError as exc:
-            field = f"{score_type}.{exc.field}" if exc.field else score_type
-            raise ValidationError(field, exc.reason) from None
+            raise nested(score_type, exc) from None
     for score_type, weights in checked.items():
         store.set_scoring_weights(score_type, weights)
-    invalidate_scoring_cache()
     return _weights_view()
 
 
@@ -90,7 +89,6 @@ def put_weights(body: dict[str, Any]) -> dict[str, Any]:
 @scoring_api.doc(summary="Drop the stored overrides (of one score type, or all): back to defaults")
 def reset_weights(query: dict[str, Any]) -> dict[str, Any]:
     store.reset_scoring_weights(query.get("score_type"))
-    invalidate_scoring_cache()
     return _weights_view()
 
 
@@ -118,7 +116,6 @@ def put_modifiers(body: dict[str, Any]) -> dict[str, Any]:
         checked[provider] = modifier
     for provider, modifier in checked.items():
         store.set_provider_modifier(provider, modifier)
-    invalidate_scoring_cache()
     return {"modifiers": store.get_all_provider_modifiers()}
 
 
@@ -130,7 +127,6 @@ def put_modifiers(body: dict[str, Any]) -> dict[str, Any]:
 )
 def delete_modifier(provider: str) -> tuple[str, int]:
     store.delete_provider_modifier(provider)
-    invalidate_scoring_cache()
     return "", 204
 
 
