@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 import pluggy
 
@@ -53,25 +53,40 @@ _NO_RULES: tuple[None, None] = (None, None)
 _NO_BOOL = frozenset({"score_modifier"})
 
 
-class Implementation(NamedTuple):
-    """One plugin's implementation of a hook, ready to call."""
+# One plugin's implementation of a hook, ready to call: a plain tuple (tuple subclasses such
+# as NamedTuple unpack ~45 ns slower, per implementation and call: bench/score.py 3.) of
+#   label       the key its result is stored under (the plugin's name, or a prefixed one)
+#   plugin      the plugin's name, for errors
+#   function    what to call
+#   argnames    its argument names, taken from the call's keyword arguments
+#   arity       how many there are
+#   pick        an itemgetter of argnames when there are more than two, else None
+#   hookimpl    pluggy's HookImpl, for calls through pluggy's monitoring
+Implementation = tuple[
+    str,
+    str,
+    Callable[..., Any],
+    tuple[str, ...],
+    int,
+    Callable[[Mapping[str, Any]], tuple[Any, ...]] | None,
+    Any,
+]
 
-    plugin_name: str
-    function: Callable[..., Any]
-    argnames: tuple[str, ...]
-    arity: int
-    # Picks three or more arguments from the call's keyword arguments: ~0.25 us per call
-    # cheaper than a list comprehension (emit_event and 4-argument on_event plugins,
-    # bench/delivery.py 1.). One or two arguments are passed directly (see call_implementations).
-    pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None
-    hookimpl: pluggy.HookImpl
 
-    @classmethod
-    def of(cls, impl: pluggy.HookImpl) -> Implementation:
-        """The ``Implementation`` of pluggy's ``HookImpl``."""
-        names = tuple(impl.argnames)
-        pick = itemgetter(*names) if len(names) > 2 else None
-        return cls(impl.plugin_name, impl.function, names, len(names), pick, impl)
+def _implementation(impl: pluggy.HookImpl, label_prefix: str) -> Implementation:
+    names = tuple(impl.argnames)
+    # itemgetter: ~0.25 us per call cheaper than a list comprehension for the 4-argument
+    # on_event of script_hooks and webhooks (bench/delivery.py 1.)
+    pick = itemgetter(*names) if len(names) > 2 else None
+    return (
+        f"{label_prefix}{impl.plugin_name}",
+        impl.plugin_name,
+        impl.function,
+        names,
+        len(names),
+        pick,
+        impl,
+    )
 
 
 @dataclass
@@ -112,7 +127,7 @@ class SublarrPluginManager(pluggy.PluginManager):
         self.last_errors: dict[str, str] = {}
         self.plugin_events: dict[str, dict[str, Any]] = {}
         self.generation = 0
-        self._impl_cache: dict[str, tuple[Implementation, ...]] = {}
+        self._impl_cache: dict[tuple[str, str], tuple[Implementation, ...]] = {}
         self._event_impl_cache: dict[str, tuple[Implementation, ...]] = {}
         self._lock = threading.RLock()
         self._monitors = 0
@@ -272,13 +287,17 @@ class SublarrPluginManager(pluggy.PluginManager):
 
     # -- calling hooks --------------------------------------------------------------------
 
-    def implementations(self, hook_name: str) -> tuple[Implementation, ...]:
-        """The implementations of a hook, in call order (cached until plugins change)."""
-        cached = self._impl_cache.get(hook_name)
+    def implementations(self, hook_name: str, label_prefix: str = "") -> tuple[Implementation, ...]:
+        """The implementations of a hook, in call order (cached until plugins change).
+
+        Their results are stored under ``label_prefix`` + the plugin's name.
+        """
+        key = (hook_name, label_prefix)
+        cached = self._impl_cache.get(key)
         if cached is None:
             caller = getattr(self.hook, hook_name)
-            cached = tuple(Implementation.of(impl) for impl in reversed(caller.get_hookimpls()))
-            self._impl_cache[hook_name] = cached
+            cached = tuple(_implementation(impl, label_prefix) for impl in reversed(caller.get_hookimpls()))
+            self._impl_cache[key] = cached
         return cached
 
     def event_implementations(self, event_name: str) -> tuple[Implementation, ...]:
@@ -291,32 +310,37 @@ class SublarrPluginManager(pluggy.PluginManager):
             cached = tuple(
                 impl
                 for impl in self.implementations("on_event")
-                if event_name in getattr(impl.function, EVENT_FILTER_ATTRIBUTE, (event_name,))
+                if event_name in getattr(impl[2], EVENT_FILTER_ATTRIBUTE, (event_name,))
             )
             self._event_impl_cache[event_name] = cached
         return cached
 
     def call_hook(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call every implementation of ``hook_name``, isolated; ``(plugin, result)`` for non-None results."""
-        return self.call_implementations(hook_name, self.implementations(hook_name), kwargs)
+        return list(self.call_implementations(hook_name, self.implementations(hook_name), kwargs).items())
 
     def call_implementations(
-        self, hook_name: str, implementations: Sequence[Implementation], kwargs: dict[str, Any]
-    ) -> list[tuple[str, Any]]:
+        self,
+        hook_name: str,
+        implementations: Sequence[Implementation],
+        kwargs: dict[str, Any],
+        into: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Call each of ``implementations`` of ``hook_name`` with its arguments from ``kwargs``.
 
         The one way sublarr calls plugins. Each implementation is isolated: one that raises
         or returns a value of the wrong type is logged, counted in ``error_counts`` and
-        skipped. Returns ``(plugin name, result)`` for every acceptable non-None result, in
-        call order. With monitoring installed (``add_hookcall_monitoring``,
-        ``enable_tracing``, ``SUBLARR_TRACE_PLUGINS``) each call goes through pluggy's
-        ``_hookexec`` so the monitors see it; otherwise the function is called directly.
+        skipped. Every acceptable non-None result is stored in ``into`` (a new dict when
+        ``None``) under the implementation's label, in call order; ``into`` is returned.
+        With monitoring installed (``add_hookcall_monitoring``, ``enable_tracing``,
+        ``SUBLARR_TRACE_PLUGINS``) each call goes through pluggy's ``_hookexec`` so the
+        monitors see it; otherwise the function is called directly.
         """
-        results: list[tuple[str, Any]] = []
+        results: dict[str, Any] = {} if into is None else into
         expected, copied = _HOOK_RULES.get(hook_name, _NO_RULES)
         original = kwargs[copied] if copied else None
         monitored = self._monitors
-        for plugin_name, function, names, arity, pick, impl in implementations:
+        for label, plugin_name, function, names, arity, pick, impl in implementations:
             if copied:
                 kwargs[copied] = dict(original)  # type: ignore[call-overload]
             try:
@@ -346,7 +370,7 @@ class SublarrPluginManager(pluggy.PluginManager):
                     f"{' or '.join(t.__name__ for t in expected)} or None",
                 )
                 continue
-            results.append((plugin_name, result))
+            results[label] = result
         return results
 
     # -- monitoring -------------------------------------------------------------------------

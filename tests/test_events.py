@@ -198,6 +198,21 @@ def test_event_ids_and_timestamps(event_recorder, register_plugin):
     assert before.replace(microsecond=before.microsecond // 1000 * 1000) <= parsed <= after
 
 
+def test_timestamps_are_exact_iso_8601_milliseconds():
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    from sublarr.core.events.emit import _timestamp
+
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    rng = random.Random(3)
+    moments = [0, 999_999, 59_001_000_000, 59_000_999_999, *(rng.randrange(4 * 10**18) for _ in range(2000))]
+    moments += [m + d for m in moments[:50] for d in (0, 400_000, 999_000_000, 10**9)]  # same second, next
+    for ns in moments:
+        expected = (epoch + timedelta(microseconds=ns // 1000)).isoformat(timespec="milliseconds")
+        assert _timestamp(ns) == expected, ns
+
+
 def test_a_forked_child_gets_different_event_ids(plugin_manager):
     import os
 

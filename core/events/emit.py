@@ -39,22 +39,22 @@ def _reseed_ids() -> None:
 
 os.register_at_fork(after_in_child=_reseed_ids)
 
-_second: tuple[int, str] = (0, "")
+# Timestamps: the date and time of day formatted once per second, the milliseconds taken
+# from a table: 0.33 us instead of 2.1 us for datetime.isoformat, a fifth of an emit_event
+# with the bridge bound (bench/delivery.py 1.).
+_second: tuple[int, str] = (-1, "")
+_MILLISECONDS = tuple(f".{milli:03d}+00:00" for milli in range(1000))
 
 
-def _timestamp(now: float) -> str:
-    """ISO-8601 UTC with milliseconds.
-
-    The date and time of day are formatted once per second: strftime costs ~2 us, a
-    quarter of an emit_event with the bridge bound (bench/delivery.py 1.).
-    """
+def _timestamp(now_ns: int) -> str:
+    """ISO-8601 UTC with milliseconds (``2026-11-27T05:12:03.123+00:00``) of ``time.time_ns()``."""
     global _second
-    second = int(now)
+    second, rest = divmod(now_ns, 1_000_000_000)
     cached_second, text = _second
     if second != cached_second:
         text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         _second = (second, text)
-    return f"{text}.{int((now - second) * 1000):03d}+00:00"
+    return text + _MILLISECONDS[rest // 1_000_000]
 
 
 def _sender() -> Any:
@@ -84,7 +84,7 @@ def emit_event(name: str, data: dict[str, Any] | None = None) -> str:
             "a handler is re-emitting in a loop"
         )
     event_id = f"{_id_prefix}{next(_id_counter):016x}"
-    timestamp = _timestamp(time.time())
+    timestamp = _timestamp(time.time_ns())
     _local.depth = depth + 1
     try:
         signal = entry["signal"]

@@ -58,12 +58,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_SOURCE = "default"
 PROVIDER_TERM = "provider:"
 PLUGIN_TERM = "plugin:"
-# every spelling of "ass"/"ssa": one set lookup per result instead of a .lower() call
-_ASS_SPELLINGS = frozenset(
-    "".join(c.upper() if mask >> i & 1 else c for i, c in enumerate(name))
-    for name in ASS_FORMATS
-    for mask in range(2 ** len(name))
-)
 
 
 # -- the resolved configuration ---------------------------------------------------------------
@@ -94,7 +88,6 @@ class _State:
         "pm",
         "provider_sources",
         "providers",
-        "terms",
     )
 
     def __init__(self, pm: SublarrPluginManager) -> None:
@@ -105,8 +98,8 @@ class _State:
         self.movie = _resolve_table(pm, "movie")
         # provider -> (term, points) and provider -> [(plugin, points)]
         self.providers, self.provider_sources = _resolve_providers(pm)
-        self.modifiers: tuple[Implementation, ...] = pm.implementations("score_modifier")
-        self.terms = {impl.plugin_name: f"{PLUGIN_TERM}{impl.plugin_name}" for impl in self.modifiers}
+        # their results are stored in the breakdown as plugin:<plugin name>
+        self.modifiers: tuple[Implementation, ...] = pm.implementations("score_modifier", PLUGIN_TERM)
 
     def table(self, score_type: str) -> _Table:
         return self.episode if score_type == "episode" else self.movie
@@ -226,31 +219,28 @@ def _rebuild_locked(pm: SublarrPluginManager) -> _State:
 
 
 def _score_all(state: _State, table: _Table, results: Iterable[SubtitleResult], query: VideoQuery) -> None:
-    """Score each result in place: the one implementation behind every public entry point."""
+    """Score each result in place: the one implementation behind every public entry point.
+
+    The score is the sum of the breakdown's terms.
+    """
     weights = table.match_weights
     bonus = table.format_bonus
     providers = state.providers
     modifiers = state.modifiers
     if modifiers:
-        call, terms = state.pm.call_implementations, state.terms
+        call = state.pm.call_implementations
         kwargs = {"result": None, "query": query}
     for result in results:
         breakdown = {key: weights[key] for key in result.matches if key in weights}
-        score = sum(breakdown.values())
-        if bonus and result.format in _ASS_SPELLINGS:
+        if bonus and result.format and result.format.lower() in ASS_FORMATS:
             breakdown[FORMAT_BONUS] = bonus
-            score += bonus
         provider = providers.get(result.provider_name)
         if provider is not None:
             breakdown[provider[0]] = provider[1]
-            score += provider[1]
         if modifiers:
             kwargs["result"] = result
-            for plugin_name, points in call("score_modifier", modifiers, kwargs):
-                if points:
-                    breakdown[terms[plugin_name]] = points
-                    score += points
-        result.score = score
+            call("score_modifier", modifiers, kwargs, breakdown)
+        result.score = sum(breakdown.values())
         result.score_breakdown = breakdown
 
 
