@@ -7,6 +7,9 @@ subset of a hook's arguments, as pluggy allows.
 Each implementation runs isolated: if it raises, or returns a value of the wrong type,
 the error is logged with the plugin's name and counted, and the other implementations
 still run.
+
+These hooks are the whole contract: sublarr reads nothing else from a plugin (beyond the
+``@only_events`` marker on an ``on_event`` implementation).
 """
 
 from __future__ import annotations

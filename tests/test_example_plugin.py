@@ -13,8 +13,9 @@ from types import SimpleNamespace
 import pytest
 
 from sublarr.core import EVENT_CATALOG, emit_event, hookimpl
-from sublarr.core.plugin_manager import SublarrPluginManager, set_plugin_manager
+from sublarr.core.plugin_manager import SublarrPluginManager
 from sublarr.core.settings import load_settings
+from sublarr.core.testing import set_plugin_manager
 
 from conftest import REPO_ROOT, run_sublarr
 

@@ -18,8 +18,9 @@ from sublarr.core import (
     hookimpl,
     load_plugins,
 )
-from sublarr.core.plugin_manager import SublarrPluginManager, set_plugin_manager
+from sublarr.core.plugin_manager import SublarrPluginManager
 from sublarr.core.settings import load_settings
+from sublarr.core.testing import set_plugin_manager
 
 
 def test_builtins_are_registered_through_entry_points(plugin_manager):

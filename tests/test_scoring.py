@@ -33,16 +33,6 @@ MOVIE = VideoQuery(title="Film", year=2020)
 STORAGE_DOWN = "scoring storage unavailable"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_scoring_caches():
-    """Caches of the built-in plugins are process-wide: no test sees another's."""
-    invalidate_scoring_cache()
-    storage_status.reset()
-    yield
-    invalidate_scoring_cache()
-    storage_status.reset()
-
-
 @pytest.fixture
 def scoring(plugin_manager, sublarr_db):
     """The built-in plugins on a fresh database; the plugin manager."""

@@ -8,19 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from sublarr.core.cli.main import cli
-from sublarr.core.scoring import invalidate_scoring_cache
-from sublarr.core.scoring.cache import storage_status
 
 from conftest import run_sublarr
-
-
-@pytest.fixture(autouse=True)
-def _fresh_scoring_caches():
-    invalidate_scoring_cache()
-    storage_status.reset()
-    yield
-    invalidate_scoring_cache()
-    storage_status.reset()
 
 
 @pytest.fixture
@@ -187,7 +176,7 @@ def test_providers_modifier_list_remove(run):
     assert run("providers", "remove", "addic7ed").exit_code == 0
     assert stored()[1] == {"opensubtitles": -20}
     out = run("providers", "remove", "addic7ed")
-    assert out.exit_code == 1 and "no modifier" in out.output
+    assert out.exit_code == 1 and "Error: no score modifier stored for provider 'addic7ed'" in out.output
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ import pytest
 
 from sublarr.core import ValidationError, hookimpl
 from sublarr.core.scoring import SubtitleResult, VideoQuery, compute_score, invalidate_scoring_cache
-from sublarr.core.scoring.cache import storage_status
 from sublarr.core.scoring.presets import (
     PRESET_FORMAT,
     PRESET_VERSION,
@@ -19,15 +18,6 @@ from sublarr.core.scoring.presets import (
 )
 
 EPISODE = VideoQuery(series_title="Show", season=1, episode=1)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_scoring_caches():
-    invalidate_scoring_cache()
-    storage_status.reset()
-    yield
-    invalidate_scoring_cache()
-    storage_status.reset()
 
 
 @pytest.fixture

@@ -264,10 +264,8 @@ def providers_modifier(name: str, value: str) -> None:
 def providers_remove(name: str) -> None:
     """Drop the modifier of provider NAME."""
     _open_db()
-    from sublarr.core.db.scoring import delete_provider_modifier, get_all_provider_modifiers
+    from sublarr.core.db.scoring import delete_provider_modifier
 
-    if name not in get_all_provider_modifiers():
-        raise click.ClickException(f"provider {name!r} has no modifier")
     try:
         delete_provider_modifier(name)
     except SublarrError as exc:

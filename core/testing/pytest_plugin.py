@@ -5,7 +5,7 @@ Installed with sublarr, so any test suite gets them:
 * ``plugin_manager`` - an isolated plugin manager with exactly sublarr's own built-in
   plugins loaded (whatever else is installed, whatever ``SUBLARR_LOAD_PLUGINS`` and
   ``SUBLARR_DISABLE_PLUGINS`` say), made current for the test and replaced by the previous
-  one afterwards.
+  one afterwards; scoring caches are empty when the test starts and when it ends.
 * ``register_plugin`` - ``register_plugin(obj, name=None)`` registers a plugin object or
   module for one test.
 * ``event_recorder`` - records every emitted event; ``assert_emitted`` and friends.
@@ -99,6 +99,13 @@ class EventRecorder:
         return self.of(name)
 
 
+def _forget_scoring_state() -> None:
+    from sublarr.core.scoring.cache import invalidate_scoring_cache, storage_status
+
+    invalidate_scoring_cache()
+    storage_status.reset()
+
+
 @pytest.fixture
 def plugin_manager() -> Iterator[Any]:
     """An isolated plugin manager with exactly sublarr's built-in plugins, current for this test."""
@@ -111,10 +118,12 @@ def plugin_manager() -> Iterator[Any]:
     pm = SublarrPluginManager(load_settings(only_builtins))
     previous = set_plugin_manager(pm)
     pm.load_entry_points()
+    _forget_scoring_state()  # the built-ins' caches outlive plugin managers
     try:
         yield pm
     finally:
         set_plugin_manager(previous)
+        _forget_scoring_state()
 
 
 @pytest.fixture
