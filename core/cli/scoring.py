@@ -26,7 +26,6 @@ from sublarr.core.scoring import (
     invalidate_scoring_cache,
     known_weight_keys,
     validate_modifier,
-    validate_weights,
 )
 
 _TYPE_OPTION = click.Choice(SCORE_TYPES)
@@ -165,7 +164,6 @@ def weights_set(pairs: tuple[str, ...], score_type: str) -> None:
     from sublarr.core.db.scoring import set_scoring_weights
 
     try:
-        weights = validate_weights(score_type, weights)
         set_scoring_weights(score_type, weights)
     except SublarrError as exc:
         raise _fail(exc) from None
@@ -252,7 +250,6 @@ def providers_modifier(name: str, value: str) -> None:
     from sublarr.core.db.scoring import set_provider_modifier
 
     try:
-        name, number = validate_modifier(name, number)
         set_provider_modifier(name, number)
     except SublarrError as exc:
         raise _fail(exc) from None
