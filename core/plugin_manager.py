@@ -17,6 +17,7 @@ pluggy's monitoring (``add_hookcall_monitoring``, ``enable_tracing``); with
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import threading
 import time
@@ -51,6 +52,8 @@ _HOOK_RULES: dict[str, tuple[tuple[type, ...] | None, str | None]] = {
 }
 _NO_RULES: tuple[None, None] = (None, None)
 _NO_BOOL = frozenset({"score_modifier"})
+# Generations are unique across plugin managers: equal generation, same manager, same plugins.
+_generations = itertools.count(1)
 
 
 # One plugin's implementation of a hook, ready to call: a plain tuple (tuple subclasses such
@@ -126,7 +129,7 @@ class SublarrPluginManager(pluggy.PluginManager):
         self.error_counts: Counter[str] = Counter()
         self.last_errors: dict[str, str] = {}
         self.plugin_events: dict[str, dict[str, Any]] = {}
-        self.generation = 0
+        self.generation = next(_generations)
         self._impl_cache: dict[tuple[str, str], tuple[Implementation, ...]] = {}
         self._event_impl_cache: dict[str, tuple[Implementation, ...]] = {}
         self._lock = threading.RLock()
@@ -182,7 +185,7 @@ class SublarrPluginManager(pluggy.PluginManager):
             super().unregister(plugin=plugin)
 
     def _changed(self) -> None:
-        self.generation += 1
+        self.generation = next(_generations)
         self._impl_cache.clear()
         self._event_impl_cache.clear()
 

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from operator import attrgetter
 from time import monotonic
-from typing import Any, TypeGuard
+from typing import Any
 
 from sublarr.core.errors import ValidationError
 from sublarr.core.plugin_manager import Implementation, SublarrPluginManager, get_plugin_manager
@@ -164,22 +164,21 @@ def _drop_state() -> None:
         _state = None
 
 
-def _made_for(state: _State | None, pm: SublarrPluginManager) -> TypeGuard[_State]:
-    """True when ``state`` was resolved from ``pm`` as its plugins are now (expired or not)."""
-    return state is not None and state.pm is pm and state.generation == pm.generation
+# A state is current while it has the plugin manager's generation (unique across managers:
+# same manager, same plugins) and has not expired.
 
 
 def _current_state() -> _State:
     pm = get_plugin_manager()
     state = _state
-    if _made_for(state, pm) and monotonic() < state.expires:
+    if state is not None and state.generation == pm.generation and monotonic() < state.expires:
         return state
     return _rebuild(pm)
 
 
 def _rebuild(pm: SublarrPluginManager) -> _State:
     stale = _state
-    if _made_for(stale, pm):
+    if stale is not None and stale.generation == pm.generation:
         # Only expired: while another thread re-reads the configuration (maybe waiting on
         # a slow database), keep scoring with the tables of the period that just ended.
         if not _state_lock.acquire(blocking=False):
@@ -195,7 +194,7 @@ def _rebuild(pm: SublarrPluginManager) -> _State:
 def _rebuild_locked(pm: SublarrPluginManager) -> _State:
     global _state
     state = _state
-    if _made_for(state, pm) and monotonic() < state.expires:
+    if state is not None and state.generation == pm.generation and monotonic() < state.expires:
         return state  # another thread rebuilt it meanwhile
     epoch = _epoch
     state = _State(pm)
