@@ -341,11 +341,11 @@ class SublarrPluginManager(pluggy.PluginManager):
         """
         results: dict[str, Any] = {} if into is None else into
         expected, copied = _HOOK_RULES.get(hook_name, _NO_RULES)
-        original = kwargs[copied] if copied else None
+        original: Any = kwargs[copied] if copied else None
         monitored = self._monitors
         for label, plugin_name, function, names, arity, pick, impl in implementations:
             if copied:
-                kwargs[copied] = dict(original)  # type: ignore[call-overload]
+                kwargs[copied] = dict(original)
             try:
                 if monitored:
                     outcome = self._hookexec(hook_name, [impl], kwargs, False)

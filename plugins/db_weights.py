@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from sublarr.core import hookimpl, only_events
-from sublarr.core.scoring import SCORE_TYPES, invalidate_if_scoring_changed, stored_scoring_cache
+from sublarr.core.scoring import SCORE_TYPES, TTLCache, invalidate_if_scoring_changed, stored_scoring_cache
 
 
 def _read() -> dict[str, dict[str, int]]:
@@ -28,7 +28,7 @@ class DBWeights:
     """Stored weight overrides per score type, cached."""
 
     def __init__(self) -> None:
-        self._stored = stored_scoring_cache("scoring weights", _read, {})
+        self._stored: TTLCache[dict[str, dict[str, int]]] = stored_scoring_cache("scoring weights", _read, {})
 
     @hookimpl(trylast=True)
     def scoring_weights(self, score_type: str) -> dict[str, int] | None:

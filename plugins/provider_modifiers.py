@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from sublarr.core import hookimpl, only_events
-from sublarr.core.scoring import invalidate_if_scoring_changed, stored_scoring_cache
+from sublarr.core.scoring import TTLCache, invalidate_if_scoring_changed, stored_scoring_cache
 
 
 def _read() -> dict[str, int]:
@@ -28,7 +28,7 @@ class ProviderModifiers:
     """Stored modifiers by provider name, cached."""
 
     def __init__(self) -> None:
-        self._stored = stored_scoring_cache("provider modifiers", _read, {})
+        self._stored: TTLCache[dict[str, int]] = stored_scoring_cache("provider modifiers", _read, {})
 
     @hookimpl
     def provider_modifiers(self) -> dict[str, int] | None:

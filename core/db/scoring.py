@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from sublarr.core.db.engine import session_scope
@@ -82,11 +84,7 @@ def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], keys: list
         return
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        stmt = insert(model).values(rows)
+        stmt: Any = (sqlite if dialect == "sqlite" else postgresql).insert(model).values(rows)
         changed = [name for name in rows[0] if name not in keys]
         stmt = stmt.on_conflict_do_update(
             index_elements=keys, set_={name: stmt.excluded[name] for name in changed}
@@ -94,12 +92,12 @@ def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], keys: list
         session.execute(stmt)
         return
     # Any other database: update, and insert what did not exist yet.
-    table = model.__table__
+    columns = model.__table__.c
     for row in rows:
-        where = [table.c[name] == row[name] for name in keys]
-        result = session.execute(update(table).where(*where).values(**row))
+        where = [columns[name] == row[name] for name in keys]
+        result = cast(CursorResult[Any], session.execute(update(model).where(*where).values(**row)))
         if result.rowcount == 0:
-            session.execute(table.insert().values(**row))
+            session.execute(insert(model).values(**row))
 
 
 def _changed(section: str, keys: list[str]) -> None:
@@ -230,7 +228,7 @@ def delete_provider_modifier(provider_name: str) -> None:
             delete(ProviderScoreModifier).where(ProviderScoreModifier.provider_name == provider_name),
             execution_options={"synchronize_session": False},
         )
-        if result.rowcount == 0:
+        if cast(CursorResult[Any], result).rowcount == 0:
             raise NotFoundError(f"no score modifier stored for provider {provider_name!r}")
     logger.info("provider modifier of %s deleted", provider_name)
     _changed(SECTION_MODIFIERS, [provider_name])
@@ -266,10 +264,10 @@ def replace_scoring_config(weights: Mapping[str, Mapping[str, int]], modifiers: 
         session.execute(delete(ProviderScoreModifier), execution_options={"synchronize_session": False})
         rows = [row for kind, values in checked_weights.items() for row in _weight_rows(kind, values, now)]
         if rows:
-            session.execute(ScoringWeight.__table__.insert(), rows)
+            session.execute(insert(ScoringWeight), rows)
         if checked_modifiers:
             session.execute(
-                ProviderScoreModifier.__table__.insert(),
+                insert(ProviderScoreModifier),
                 [
                     {"provider_name": n, "modifier": m, "updated_at": now}
                     for n, m in checked_modifiers.items()

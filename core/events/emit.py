@@ -62,7 +62,8 @@ def _sender() -> Any:
         from flask import current_app, has_app_context
     except ImportError:  # pragma: no cover - Flask is a dependency
         return None
-    return current_app._get_current_object() if has_app_context() else None
+    app: Any = current_app  # a proxy: the app object itself is the sender
+    return app._get_current_object() if has_app_context() else None
 
 
 def emit_event(name: str, data: dict[str, Any] | None = None) -> str:

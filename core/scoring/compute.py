@@ -223,7 +223,7 @@ def _score_all(state: _State, table: _Table, results: Iterable[SubtitleResult], 
     modifiers = state.modifiers
     if modifiers:
         call = state.pm.call_implementations
-        kwargs = {"result": None, "query": query}
+        kwargs: dict[str, Any] = {"result": None, "query": query}
     for result in results:
         breakdown = {key: weights[key] for key in result.matches if key in weights}
         if bonus and result.format and result.format.lower() in ASS_FORMATS:
