@@ -218,19 +218,6 @@ def test_start_and_stop_pool_manage_the_current_pool(env):
     finally:
         assert stop_pool() is True
     assert get_current_pool() is None and not pool.started
-    from sublarr.core.delivery.pool import background_for_app
-
-    class App:
-        config = {"SUBLARR_DELIVERY_WORKERS": "3", "OTHER": 1}
-
-    service = background_for_app(App())
-    assert service.status() == "stopped"
-    service.start()
-    try:
-        assert service.status() == "ok (3 workers, 0 busy)" and get_current_pool() is service.pool
-    finally:
-        service.stop()
-    assert service.status() == "stopped" and get_current_pool() is None
 
 
 def test_cli_hooks_webhooks_and_logs(env, webhook_receiver, tmp_path):

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sublarr.core.delivery import store as deliveries
+from sublarr.core.delivery import admin
+from sublarr.core.delivery.admin import TargetKind
 from sublarr.core.delivery.executor import DeliveryExecutor, DeliveryResult
 from sublarr.core.delivery.url_policy import UrlPolicy
 from sublarr.core.delivery.webhook_sender import WebhookSender
-from sublarr.core.errors import NotFoundError
 from sublarr.core.settings import Settings, load_settings
 
 __all__ = ["sample_payload", "test_hook", "test_webhook"]
@@ -81,13 +81,11 @@ def _executor(settings: Settings | None) -> tuple[DeliveryExecutor, WebhookSende
     return DeliveryExecutor(settings, sender), sender
 
 
-def _fire(kind: str, target_id: int, settings: Settings | None) -> DeliveryResult:
-    target = deliveries.load_target(kind, target_id)
-    if target is None:
-        raise NotFoundError(f"{'hook' if kind == 'script' else 'webhook'} {target_id} does not exist")
+def _fire(kind: TargetKind, target_id: int, settings: Settings | None) -> DeliveryResult:
+    target = admin.get(kind, target_id)
     executor, own_sender = _executor(settings)
     try:
-        return executor.run_test(kind, target, sample_payload(target["event_name"]))
+        return executor.run_test(kind.kind, target, sample_payload(target["event_name"]))
     finally:
         if own_sender is not None:
             own_sender.close()
@@ -95,12 +93,12 @@ def _fire(kind: str, target_id: int, settings: Settings | None) -> DeliveryResul
 
 def test_hook(hook_id: int, *, settings: Settings | None = None) -> DeliveryResult:
     """Run script hook ``hook_id`` once now with a sample payload; ``NotFoundError`` if absent."""
-    return _fire("script", hook_id, settings)
+    return _fire(admin.HOOK, hook_id, settings)
 
 
 def test_webhook(webhook_id: int, *, settings: Settings | None = None) -> DeliveryResult:
     """Send webhook ``webhook_id`` once now with a sample payload; ``NotFoundError`` if absent."""
-    return _fire("webhook", webhook_id, settings)
+    return _fire(admin.WEBHOOK, webhook_id, settings)
 
 
 # Not pytest tests, whatever their names say.
