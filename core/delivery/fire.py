@@ -18,7 +18,7 @@ from sublarr.core.delivery.url_policy import UrlPolicy
 from sublarr.core.delivery.webhook_sender import WebhookSender
 from sublarr.core.settings import Settings, load_settings
 
-__all__ = ["sample_payload", "test_hook", "test_webhook"]
+__all__ = ["fire_target", "sample_payload", "test_hook", "test_webhook"]
 
 _SAMPLES: dict[str, Any] = {
     "media_type": "episode",
@@ -81,7 +81,8 @@ def _executor(settings: Settings | None) -> tuple[DeliveryExecutor, WebhookSende
     return DeliveryExecutor(settings, sender), sender
 
 
-def _fire(kind: TargetKind, target_id: int, settings: Settings | None) -> DeliveryResult:
+def fire_target(kind: TargetKind, target_id: int, *, settings: Settings | None = None) -> DeliveryResult:
+    """Run hook or webhook ``target_id`` of ``kind`` once now with a sample payload."""
     target = admin.get(kind, target_id)
     executor, own_sender = _executor(settings)
     try:
@@ -93,12 +94,12 @@ def _fire(kind: TargetKind, target_id: int, settings: Settings | None) -> Delive
 
 def test_hook(hook_id: int, *, settings: Settings | None = None) -> DeliveryResult:
     """Run script hook ``hook_id`` once now with a sample payload; ``NotFoundError`` if absent."""
-    return _fire(admin.HOOK, hook_id, settings)
+    return fire_target(admin.HOOK, hook_id, settings=settings)
 
 
 def test_webhook(webhook_id: int, *, settings: Settings | None = None) -> DeliveryResult:
     """Send webhook ``webhook_id`` once now with a sample payload; ``NotFoundError`` if absent."""
-    return _fire(admin.WEBHOOK, webhook_id, settings)
+    return fire_target(admin.WEBHOOK, webhook_id, settings=settings)
 
 
 # Not pytest tests, whatever their names say.
