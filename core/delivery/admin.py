@@ -39,6 +39,7 @@ from sublarr.core.settings import Settings, load_settings
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
 MAX_HEADERS = 20
 MAX_HEADER_VALUE = 4096
+MAX_ID = 2**63 - 1
 
 
 def _settings(settings: Settings | None) -> Settings:
@@ -181,7 +182,12 @@ KINDS = {target.kind: target for target in (HOOK, WEBHOOK)}
 
 
 def get(target: TargetKind, target_id: int) -> dict[str, Any]:
-    """A stored hook or webhook (webhooks with their options, secret unmasked); ``NotFoundError``."""
+    """A stored hook or webhook (webhooks with their options, secret unmasked); ``NotFoundError``.
+
+    An int that cannot be an id (0, negative, beyond 64 bits) is not found either.
+    """
+    if type(target_id) is int and not 1 <= target_id <= MAX_ID:
+        raise NotFoundError(f"{target.label} {target_id} does not exist")
     record = deliveries.load_target(target.kind, target_id)
     if record is None:
         raise NotFoundError(f"{target.label} {target_id} does not exist")

@@ -20,8 +20,8 @@ from flask import current_app
 
 from sublarr.core.delivery import admin
 from sublarr.core.delivery.fire import fire_target
-from sublarr.core.errors import NotFoundError, ValidationError
-from sublarr.core.web.schemas import MAX_ID, ErrorSchema, TestResultSchema, responses
+from sublarr.core.errors import ValidationError
+from sublarr.core.web.schemas import ErrorSchema, TestResultSchema, responses
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +59,6 @@ def target_blueprint(resource: TargetResource) -> APIBlueprint:
     refused = (resource.refused, ErrorSchema)
     not_found = responses(r404=missing)
 
-    def stored(target_id: int) -> dict[str, Any]:
-        if not 1 <= target_id <= MAX_ID:
-            raise NotFoundError(f"{label} {target_id} does not exist")
-        return admin.get(kind, target_id)
-
     def save(target_id: int | None, fields: dict[str, Any]) -> dict[str, Any]:
         try:
             if target_id is None:
@@ -91,7 +86,7 @@ def target_blueprint(resource: TargetResource) -> APIBlueprint:
     @bp.output(resource.item_schema)
     @bp.doc(summary=resource.summaries["get"], responses=not_found)
     def get_view(**ids: int) -> dict[str, Any]:
-        return kind.public(stored(ids[f"{label}_id"]))
+        return kind.public(admin.get(kind, ids[f"{label}_id"]))
 
     @bp.put(one, endpoint=f"update_{label}")
     @bp.input(resource.update_schema, arg_name="body")
@@ -102,7 +97,7 @@ def target_blueprint(resource: TargetResource) -> APIBlueprint:
     )
     def update_view(body: dict[str, Any], **ids: int) -> dict[str, Any]:
         target_id = ids[f"{label}_id"]
-        fields = resource.unmask(stored(target_id), body)
+        fields = resource.unmask(admin.get(kind, target_id), body)
         return kind.public(save(target_id, fields))
 
     @bp.delete(one, endpoint=f"delete_{label}")
@@ -110,7 +105,7 @@ def target_blueprint(resource: TargetResource) -> APIBlueprint:
     @bp.doc(summary=resource.summaries["delete"], responses=not_found)
     def delete_view(**ids: int) -> tuple[str, int]:
         target_id = ids[f"{label}_id"]
-        stored(target_id)
+        admin.get(kind, target_id)
         admin.remove(kind, target_id)
         return "", 204
 
@@ -119,7 +114,7 @@ def target_blueprint(resource: TargetResource) -> APIBlueprint:
     @bp.doc(summary=resource.summaries["test"], responses=not_found)
     def test_view(**ids: int) -> dict[str, Any]:
         target_id = ids[f"{label}_id"]
-        stored(target_id)
+        admin.get(kind, target_id)
         result = fire_target(kind, target_id, settings=_settings())
         logger.info("%s %d tested through the API: %s", label, target_id, result.outcome)
         return result.as_dict()
