@@ -22,13 +22,8 @@ from sublarr.core.settings import load_settings
 
 
 @pytest.fixture
-def env(monkeypatch, sublarr_db, plugin_manager, tmp_path):
-    """A fresh database, the built-in plugins, a hooks dir and short waits."""
-    hooks = tmp_path / "hooks"
-    hooks.mkdir()
-    monkeypatch.setenv("SUBLARR_HOOKS_DIR", str(hooks))
-    monkeypatch.setenv("SUBLARR_WEBHOOK_RETRY_BASE", "0.05")
-    monkeypatch.setenv("SUBLARR_DELIVERY_POLL_INTERVAL", "0.2")
+def env(delivery_env, sublarr_db):
+    """A fresh database (its URL), the built-in plugins, a hooks dir and short waits."""
     return sublarr_db
 
 

@@ -23,23 +23,13 @@ from sublarr.core.delivery import store as deliveries
 from sublarr.core.delivery.subscriptions import cache
 from sublarr.core.testing.receiver import Reply
 
+from conftest import wait_logs
+
 
 @pytest.fixture
-def env(monkeypatch, sublarr_db, plugin_manager):
-    """A fresh database, the built-in plugins, and short retry waits."""
-    monkeypatch.setenv("SUBLARR_WEBHOOK_RETRY_BASE", "0.05")
-    monkeypatch.setenv("SUBLARR_DELIVERY_POLL_INTERVAL", "0.2")
+def env(delivery_env, sublarr_db):
+    """A fresh database (its URL), the built-in plugins, and short retry waits."""
     return sublarr_db
-
-
-def wait_logs(count: int, timeout: float = 10.0, **filters) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        logs = store.get_hook_logs(**filters, limit=1000)
-        if len(logs) >= count:
-            return logs
-        time.sleep(0.02)
-    raise AssertionError(f"expected {count} log rows, got {store.get_hook_logs(**filters, limit=1000)}")
 
 
 def test_deliveries_are_signed_enveloped_and_verify_with_standardwebhooks(

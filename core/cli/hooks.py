@@ -87,8 +87,13 @@ def _print_result(result: Any) -> None:
         raise SystemExit(1)
 
 
-def _yes_no(flag: Any) -> str:
-    return "yes" if flag else "no"
+# The first columns of both kinds' tables.
+_TARGET_COLUMNS: tuple[Column, ...] = (
+    ("id", lambda r: r["id"]),
+    ("name", lambda r: r["name"]),
+    ("event", lambda r: r["event_name"]),
+    ("enabled", lambda r: "yes" if r["enabled"] else "no"),
+)
 
 
 # ---- what both kinds share: list, test, remove ---------------------------------------------
@@ -151,10 +156,7 @@ hooks_group = target_group(
         list_help="List script hooks.",
         empty="No script hooks.",
         columns=(
-            ("id", lambda r: r["id"]),
-            ("name", lambda r: r["name"]),
-            ("event", lambda r: r["event_name"]),
-            ("enabled", lambda r: _yes_no(r["enabled"])),
+            *_TARGET_COLUMNS,
             ("script", lambda r: r["script_path"]),
             ("timeout", lambda r: r["timeout_seconds"]),
             ("runs", lambda r: r["trigger_count"]),
@@ -193,10 +195,7 @@ webhooks_group = target_group(
         list_help="List webhooks; secrets and header values are masked.",
         empty="No webhooks.",
         columns=(
-            ("id", lambda r: r["id"]),
-            ("name", lambda r: r["name"]),
-            ("event", lambda r: r["event_name"]),
-            ("enabled", lambda r: _yes_no(r["enabled"])),
+            *_TARGET_COLUMNS,
             ("method", lambda r: r["method"]),
             ("url", lambda r: r["url"]),
             ("secret", lambda r: r["secret"] or "-"),
