@@ -150,6 +150,11 @@ class TargetTable:
     wildcard: bool  # whether event_name may be "*" (every event)
 
     @property
+    def table(self) -> Any:
+        """The SQLAlchemy ``Table``."""
+        return self.model.__table__
+
+    @property
     def updatable(self) -> frozenset[str]:
         """The fields ``update_target`` accepts."""
         return frozenset(self.checks)
@@ -246,10 +251,9 @@ def create_target(table: TargetTable, **fields: Any) -> dict[str, Any]:
     """Store a hook or webhook of ``fields`` (checked; the others take their default); return it."""
     values = table.check(fields)
     now = utcnow_iso()
-    columns = table.model.__table__.c
     with get_engine().begin() as conn:
         row = conn.execute(
-            insert(table.model).values(**values, created_at=now, updated_at=now).returning(*columns)
+            insert(table.table).values(**values, created_at=now, updated_at=now).returning(*table.table.c)
         ).one()
     mark_config_changed()
     record = _record(table.model, row)
@@ -261,7 +265,7 @@ def get_target(table: TargetTable, target_id: int) -> dict[str, Any] | None:
     """The hook or webhook with id ``target_id``, or ``None``."""
     target_id = check_id(f"{table.label}_id", target_id)
     with get_engine().connect() as conn:
-        row = conn.execute(select(table.model.__table__).where(table.model.id == target_id)).first()
+        row = conn.execute(select(table.table).where(table.table.c.id == target_id)).first()
     return _record(table.model, row) if row is not None else None
 
 
@@ -274,28 +278,27 @@ def list_targets(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Stored hooks or webhooks in id order; with ``event_name``, those of it (and of ``*``)."""
-    model = table.model
-    query = select(model.__table__)
+    columns = table.table.c
+    query = select(table.table)
     if event_name is not None:
         event_name = check_str("event_name", event_name, NAME_MAX_CHARS)
-        match = model.event_name == event_name
-        query = query.where(or_(match, model.event_name == WILDCARD_EVENT) if table.wildcard else match)
+        match = columns.event_name == event_name
+        query = query.where(or_(match, columns.event_name == WILDCARD_EVENT) if table.wildcard else match)
     if check_bool("enabled_only", enabled_only):
-        query = query.where(model.enabled == 1)
+        query = query.where(columns.enabled == 1)
     checked_limit, checked_offset = check_page(limit, offset, max_limit=MAX_LIST_LIMIT, allow_none=True)
-    query = query.order_by(model.id).offset(checked_offset)
+    query = query.order_by(columns.id).offset(checked_offset)
     if checked_limit is not None:
         query = query.limit(checked_limit)
     with get_engine().connect() as conn:
-        return [_record(model, row) for row in conn.execute(query)]
+        return [_record(table.model, row) for row in conn.execute(query)]
 
 
-def _update_row(conn: Connection, table: TargetTable, target_id: int, values: dict[str, Any]) -> Any:
-    """Update one row; ``NotFoundError`` when there is none. Returns the result."""
-    result = conn.execute(update(table.model).where(table.model.id == target_id).values(**values))
+def _update_row(conn: Connection, table: TargetTable, target_id: int, values: dict[str, Any]) -> None:
+    """Update one row; ``NotFoundError`` when there is none."""
+    result = conn.execute(update(table.table).where(table.table.c.id == target_id).values(**values))
     if result.rowcount == 0:
         raise NotFoundError(f"{table.label} {target_id} does not exist")
-    return result
 
 
 def update_target(table: TargetTable, target_id: int, **fields: Any) -> None:
@@ -311,7 +314,7 @@ def delete_target(table: TargetTable, target_id: int) -> None:
     """Delete a hook or webhook (its log rows stay)."""
     target_id = check_id(f"{table.label}_id", target_id)
     with get_engine().begin() as conn:
-        result = conn.execute(delete(table.model).where(table.model.id == target_id))
+        result = conn.execute(delete(table.table).where(table.table.c.id == target_id))
         if result.rowcount == 0:
             raise NotFoundError(f"{table.label} {target_id} does not exist")
     mark_config_changed()

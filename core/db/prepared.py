@@ -4,8 +4,11 @@
 parameters) once per dialect and runs it on the DBAPI cursor of ``conn``, inside its
 transaction, returning the result rows as tuples. A small UPDATE costs about 10 µs this
 way against about 60 µs through ``Connection.execute``, which is most of the cost of the
-statements each delivery writes (log row, statistics, new state). Use it only for such
-hot, prebuilt statements; everything else goes through ``Connection.execute``.
+statements each delivery writes (log row, statistics, new state). What it buys: bench
+section 3 delivers about 750-800 webhooks/s with it and 500-620/s through
+``Connection.execute``, i.e. the target of 50 % of a bare httpx loop is met with a margin
+instead of barely. Use it only for such hot, prebuilt statements; everything else goes
+through ``Connection.execute``.
 """
 
 from __future__ import annotations

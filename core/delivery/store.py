@@ -214,7 +214,7 @@ def claim_deliveries(
     statement = _CLAIM_POSTGRES if get_engine().dialect.name == "postgresql" else _CLAIM_SQLITE
     params = {"b_now": now, "b_limit": int(limit), "b_owner": owner, "b_lease": now + lease_seconds}
     with write_transaction() as conn:
-        found, _ = run_prepared(conn, statement, params)
+        found, _ = run_prepared(conn, statement, params)  # per delivery: see run_prepared for the figure
     rows = [dict(zip(_COLUMN_NAMES, row)) for row in found]
     rows.sort(key=lambda r: (r["next_attempt_at"], r["id"]))
     return rows
@@ -485,7 +485,7 @@ def _finish(
         params["b_next"] = next_attempt_at if next_attempt_at is not None else time.time()
     else:
         params["b_now"] = utcnow_iso()
-    run_prepared(conn, _FINISH[(pending, owner is not None)], params)
+    run_prepared(conn, _FINISH[(pending, owner is not None)], params)  # hot: see run_prepared
 
 
 def skip_delivery(delivery_id: str, owner: str | None, reason: str) -> None:
