@@ -14,8 +14,10 @@
   ``SUBLARR_SCRIPT_PATH``.
 * **How.** The script is run as an argv of one element (no shell), in a new session, with
   an empty private temporary directory as working directory (one per thread, emptied after
-  every run), by a helper process of the running thread
-  (``sublarr.core.delivery.script_supervisor``) that is a child subreaper on Linux.
+  every run), by a helper process that runs one script at a time and is a child subreaper
+  on Linux (``sublarr.core.delivery.script_supervisor``). Helpers are started when needed
+  and kept for the next runs (at most ``MAX_IDLE_SUPERVISORS`` idle; ``close_supervisors``
+  stops the idle ones).
 * **What it sees.** A clean environment: ``PATH``, ``HOME``, ``SUBLARR_EVENT`` (the event
   name), ``SUBLARR_EVENT_ID``, ``SUBLARR_EVENT_DATA`` (the payload as JSON),
   ``SUBLARR_SCRIPT_PATH`` and one ``SUBLARR_<KEY>`` per payload key (strings as is,
@@ -303,7 +305,7 @@ def _close_supervisor(sock: socket.socket, process: subprocess.Popen[bytes]) -> 
     with contextlib.suppress(OSError):
         sock.close()
     try:
-        process.wait(timeout=2)
+        process.wait(timeout=script_supervisor.KILL_WAIT_SECONDS + 1)
     except subprocess.TimeoutExpired:
         process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -311,7 +313,7 @@ def _close_supervisor(sock: socket.socket, process: subprocess.Popen[bytes]) -> 
 
 
 class _Supervisor:
-    """A helper process of this thread that runs one script at a time (``script_supervisor``)."""
+    """A helper process that runs one script at a time (``script_supervisor``)."""
 
     def __init__(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -331,7 +333,10 @@ class _Supervisor:
             theirs.close()
         self.sock = ours
         self.close = weakref.finalize(self, _close_supervisor, ours, self.process)
-        _supervisors.add(self)
+
+    def usable(self) -> bool:
+        """Not closed, and its process still running."""
+        return self.close.alive and self.process.poll() is None
 
     def run(
         self,
@@ -433,23 +438,37 @@ def _close(fd: int, owned: set[int]) -> None:
             os.close(fd)
 
 
-_supervisors: weakref.WeakSet[_Supervisor] = weakref.WeakSet()
-_local = threading.local()
+MAX_IDLE_SUPERVISORS = 8
+_idle: list[_Supervisor] = []
+_idle_lock = threading.Lock()
 
 
-def _supervisor() -> _Supervisor:
-    """This thread's helper process, started on first use or after it failed."""
-    current = getattr(_local, "supervisor", None)
-    if current is None or not current.close.alive or current.process.poll() is not None:
-        if current is not None:
-            current.close()
-        current = _local.supervisor = _Supervisor()
-    return current
+def _take_supervisor() -> _Supervisor:
+    """An idle helper process (the most recently used), or a new one."""
+    while True:
+        with _idle_lock:
+            if not _idle:
+                return _Supervisor()
+            candidate = _idle.pop()
+        if candidate.usable():
+            return candidate
+        candidate.close()
+
+
+def _give_back(supervisor: _Supervisor) -> None:
+    """Keep ``supervisor`` for the next run (or stop it when enough are idle)."""
+    with _idle_lock:
+        if len(_idle) < MAX_IDLE_SUPERVISORS:
+            _idle.append(supervisor)
+            return
+    supervisor.close()
 
 
 def close_supervisors() -> None:
-    """Stop every thread's helper process (they are started again when needed)."""
-    for supervisor in list(_supervisors):
+    """Stop the idle helper processes (new ones are started when needed)."""
+    with _idle_lock:
+        idle, _idle[:] = list(_idle), []
+    for supervisor in idle:
         supervisor.close()
 
 
@@ -476,19 +495,20 @@ def run_script(
     except ScriptRefusedError as exc:
         return result(error=str(exc))
     cwd = _workdir()
+    supervisor = None
     try:
-        supervisor = _supervisor()
+        supervisor = _take_supervisor()
         env = {**env, "SUBLARR_SCRIPT_PATH": cap_env_value(os.fspath(script))}
         answer = supervisor.run(script_fd, os.fspath(script), env, cwd, stdin, timeout, out, err)
     except (SupervisorError, OSError) as exc:
-        broken = getattr(_local, "supervisor", None)
-        if broken is not None:
-            with contextlib.suppress(OSError):
-                broken.process.kill()
-            broken.close()
+        if supervisor is not None:
+            supervisor.close()  # it kills what is left of the run and exits (or is killed)
+            supervisor = None
         logger.error("script runner failed running %s: %s", os.fspath(script), exc)
         return result(error=f"the script runner failed: {exc}")
     finally:
+        if supervisor is not None:
+            _give_back(supervisor)
         os.close(script_fd)
         _empty(cwd)
     if answer.get("timed_out"):

@@ -1,12 +1,13 @@
-"""The helper process that runs hook scripts: one per running thread, a child subreaper.
+"""The helper process that runs hook scripts, one run at a time: a child subreaper.
 
-``sublarr.core.delivery.script_runner`` starts one (``python -I -S <this file> <fd>``, in a
-session of its own) the first time a thread runs a script and hands it one run at a time
-over a Unix socket: the script's open file descriptor and its stdin/stdout/stderr pipes
-(``SCM_RIGHTS``), with ``argv0``, ``env``, ``cwd`` and ``timeout`` as JSON. For each run it
+``sublarr.core.delivery.script_runner`` keeps a few of them (``python -I -S <this file>
+<fd>``, each in a session of its own), takes an idle one for each run, and hands it the
+run over a Unix socket: the script's open file descriptor and its stdin/stdout/stderr pipes
+(``SCM_RIGHTS``), with ``argv0``, ``env``, ``cwd`` and ``timeout``. For each run it
 
-1. starts the script in a new session, executing the descriptor it got
-   (``/proc/self/fd/N``, which works for ``#!`` scripts too);
+1. starts the script (``posix_spawn``) in a new session, executing the descriptor it got
+   (``/proc/self/fd/N``, which works for ``#!`` scripts too), with SIGPIPE and SIGXFSZ at
+   their defaults;
 2. waits until the script's own process exits, or the timeout passes;
 3. kills (SIGKILL) the script's process group and every process still below the helper,
    and reaps them. On Linux the helper is a child subreaper (``PR_SET_CHILD_SUBREAPER``):
@@ -15,23 +16,21 @@ over a Unix socket: the script's open file descriptor and its stdin/stdout/stder
    keeps the output pipes open cannot hold the run open;
 4. answers ``{"exit_code", "timed_out", "error", "killed"}``.
 
-A helper runs one script at a time, so everything below it belongs to that run: runs in
-other threads have helpers of their own and are never touched. When its socket closes
-(the thread ended, sublarr exited or died) it kills whatever is left and exits. Only the
+A helper runs one script at a time, so everything below it belongs to that run: runs at
+the same time have helpers of their own and are never touched. When its socket closes
+(sublarr closed it, exited or died) it kills whatever is left and exits. Only the
 standard library is used, so this file runs without sublarr on ``sys.path``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import json
+import marshal
 import os
 import select
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import time
 from typing import Any
@@ -43,12 +42,13 @@ _PR_SET_CHILD_SUBREAPER = 36
 KILL_WAIT_SECONDS = 5.0
 
 
-# -- the wire format: a 4-byte length, JSON, and descriptors with the first bytes -----------
+# -- the wire format: a 4-byte length, marshal data, descriptors with the first bytes ---------
+# (marshal: both ends are the same interpreter, and it needs no import - the helper starts fast)
 
 
 def send_message(sock: socket.socket, message: dict[str, Any], fds: list[int] | tuple[int, ...] = ()) -> None:
-    """Send ``message`` (JSON) over ``sock``, with ``fds`` attached."""
-    body = json.dumps(message, separators=(",", ":")).encode("utf-8")
+    """Send ``message`` (plain dicts, lists, text, numbers) over ``sock``, with ``fds`` attached."""
+    body = marshal.dumps(message)
     data = _HEADER.pack(len(body)) + body
     sent = socket.send_fds(sock, [data], list(fds)) if fds else sock.send(data)
     if sent < len(data):
@@ -66,7 +66,7 @@ def recv_message(sock: socket.socket) -> tuple[dict[str, Any] | None, list[int]]
         (length,) = _HEADER.unpack_from(data)
         while len(data) < _HEADER.size + length:
             data += _recv_some(sock, _HEADER.size + length - len(data))
-        return json.loads(data[_HEADER.size : _HEADER.size + length]), fds
+        return marshal.loads(data[_HEADER.size : _HEADER.size + length]), fds
     except EOFError:
         for fd in fds:
             os.close(fd)
@@ -126,15 +126,17 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _signal(pid: int, sig: int, group: bool = False) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
+    try:  # noqa: SIM105 - no contextlib: fewer imports, a faster start
         (os.killpg if group else os.kill)(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 class _Run:
     """One script run: the script's process, its status once reaped, what was killed."""
 
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
-        self.proc = proc
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
         self.status: int | None = None
         self.killed: set[int] = set()
 
@@ -147,18 +149,17 @@ class _Run:
                 return True
             if pid == 0:
                 return False
-            if pid == self.proc.pid:
+            if pid == self.pid:
                 self.status = os.waitstatus_to_exitcode(status)
-                self.proc.returncode = self.status  # reaped here, not by Popen
 
     def kill_everything(self) -> None:
         """SIGKILL the script's group and every process below this helper; reap them all."""
         if self.status is None:  # not reaped yet: its group id cannot belong to anyone else
-            _signal(self.proc.pid, signal.SIGKILL, group=True)
+            _signal(self.pid, signal.SIGKILL, group=True)
         deadline = time.monotonic() + KILL_WAIT_SECONDS
         while not self.reap():
             for pid in _descendants(os.getpid()):
-                if pid != self.proc.pid:
+                if pid != self.pid:
                     self.killed.add(pid)
                 _signal(pid, signal.SIGKILL)
             if time.monotonic() > deadline:
@@ -166,14 +167,16 @@ class _Run:
             time.sleep(0.002)
 
 
-def _wait(proc: subprocess.Popen[bytes], control: socket.socket, timeout: float) -> str:
+def _wait(pid: int, control: socket.socket, timeout: float) -> str:
     """Wait for the script to exit: ``"exited"``, ``"timeout"`` or ``"closed"`` (sublarr went away)."""
     deadline = time.monotonic() + timeout
     poller = select.poll()
     pidfd = None
-    with contextlib.suppress(AttributeError, OSError):
-        pidfd = os.pidfd_open(proc.pid)
+    try:
+        pidfd = os.pidfd_open(pid)
         poller.register(pidfd, select.POLLIN)
+    except (AttributeError, OSError):  # no pidfd (before Linux 5.3, not Linux): polled below
+        pass
     poller.register(control, select.POLLIN | select.POLLHUP)
     try:
         while True:
@@ -186,7 +189,7 @@ def _wait(proc: subprocess.Popen[bytes], control: socket.socket, timeout: float)
                     return "closed"
                 if fd == pidfd:
                     return "exited"
-            if pidfd is None and _has_exited(proc.pid):
+            if pidfd is None and _has_exited(pid):
                 return "exited"
     finally:
         if pidfd is not None:
@@ -202,6 +205,10 @@ def _has_exited(pid: int) -> bool:
 
 
 _FD_DIR = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
+# Python ignores these; a script starts with them at their defaults, as from a shell.
+_DEFAULT_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ", "SIGXFZ") if hasattr(signal, name)
+)
 
 
 def run_one(request: dict[str, Any], fds: list[int], control: socket.socket) -> dict[str, Any]:
@@ -214,18 +221,19 @@ def run_one(request: dict[str, Any], fds: list[int], control: socket.socket) -> 
         return answer
     script_fd, stdin_fd, stdout_fd, stderr_fd = fds
     try:
-        os.chdir(request["cwd"])
-        os.set_inheritable(script_fd, True)
-        proc = subprocess.Popen(
+        os.chdir(request["cwd"])  # this process runs one script at a time: its cwd is the run's
+        os.set_inheritable(script_fd, True)  # a #! interpreter opens /proc/self/fd/N itself
+        pid = os.posix_spawn(
+            f"{_FD_DIR}/{script_fd}",
             [request["argv0"]],
-            executable=f"{_FD_DIR}/{script_fd}",
-            stdin=stdin_fd,
-            stdout=stdout_fd,
-            stderr=stderr_fd,
-            env=request["env"],
-            start_new_session=True,
-            close_fds=True,
-            pass_fds=(script_fd,),
+            request["env"],
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, stdin_fd, 0),
+                (os.POSIX_SPAWN_DUP2, stdout_fd, 1),
+                (os.POSIX_SPAWN_DUP2, stderr_fd, 2),
+            ],
+            setsid=True,
+            setsigdef=_DEFAULT_SIGNALS,
         )
     except (OSError, ValueError, UnicodeError, KeyError, TypeError) as exc:
         answer["error"] = f"cannot start script: {getattr(exc, 'strerror', None) or exc}"
@@ -233,8 +241,8 @@ def run_one(request: dict[str, Any], fds: list[int], control: socket.socket) -> 
     finally:
         for fd in fds:
             os.close(fd)
-    run = _Run(proc)
-    outcome = _wait(proc, control, float(request["timeout"]))
+    run = _Run(pid)
+    outcome = _wait(pid, control, float(request["timeout"]))
     run.kill_everything()
     answer.update(
         exit_code=None if outcome != "exited" else run.status,
@@ -248,6 +256,7 @@ def run_one(request: dict[str, Any], fds: list[int], control: socket.socket) -> 
 def main(argv: list[str]) -> int:
     """Serve runs on the socket whose descriptor is ``argv[1]`` until it closes."""
     control = socket.socket(fileno=int(argv[1]))
+    control.set_inheritable(False)  # scripts must not get it
     _become_subreaper()
     while True:
         try:
