@@ -298,3 +298,94 @@ def test_the_opened_file_is_what_runs_and_its_path_is_given(hooks_dir, tmp_path)
     hook = add_hook("who", "subtitle_downloaded", "who.sh")
     result = fire.test_hook(hook["id"])
     assert result.success and result.stdout == f"{os.path.realpath(hooks_dir / 'who.sh')}\n"
+
+
+# -- the helper processes that run scripts ------------------------------------------------------
+
+
+def test_a_script_gets_no_descriptor_of_sublarr(hooks_dir):
+    script(hooks_dir, "fds.sh", 'for fd in /proc/$$/fd/*; do readlink "$fd"; done\nexit 0\n')
+    hook = add_hook("fds", "subtitle_downloaded", "fds.sh")
+    result = fire.test_hook(hook["id"])
+    assert result.success, result.error
+    targets = result.stdout.split()
+    assert not [t for t in targets if t.startswith("socket:")], targets
+    assert os.path.realpath(hooks_dir / "fds.sh") in targets  # the script, opened by sublarr
+
+
+def test_a_helper_that_died_is_replaced(hooks_dir):
+    from sublarr.core.delivery import script_runner
+
+    script(hooks_dir, "ok.sh", "echo ok\n")
+    hook = add_hook("ok", "subtitle_downloaded", "ok.sh")
+    assert fire.test_hook(hook["id"]).success
+    for idle in list(script_runner._idle):
+        idle.process.kill()
+        idle.process.wait(5)
+    assert fire.test_hook(hook["id"]).stdout == "ok\n"
+
+
+def test_a_helper_killed_during_a_run_fails_that_run_only(hooks_dir, tmp_path, leftovers):
+    from sublarr.core.delivery import script_runner
+
+    started = tmp_path / "started"
+    script(hooks_dir, "slow.sh", f'touch "{started}"\nsleep 30\n')
+    script(hooks_dir, "ok.sh", "echo ok\n")
+    slow = add_hook("slow", "subtitle_downloaded", "slow.sh", timeout_seconds=20)
+    ok = add_hook("ok", "subtitle_downloaded", "ok.sh")
+    script_runner.close_supervisors()
+    helpers_before = set(_helper_pids())
+    results: dict[str, object] = {}
+    run = threading.Thread(target=lambda: results.update(slow=fire.test_hook(slow["id"])))
+    run.start()
+    assert wait_until(started.exists)
+    [helper] = set(_helper_pids()) - helpers_before
+    os.kill(helper, signal.SIGKILL)
+    run.join(10)
+    assert not results["slow"].success and "script runner" in results["slow"].error
+    assert fire.test_hook(ok["id"]).stdout == "ok\n"
+
+
+def _helper_pids() -> list[int]:
+    me = str(os.getpid())
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+        except OSError:
+            continue
+        if b"script_supervisor.py" in cmdline and ppid == me:
+            pids.append(int(entry.name))
+    return pids
+
+
+def test_close_supervisors_stops_the_idle_helpers(hooks_dir):
+    from sublarr.core.delivery import script_runner
+
+    script(hooks_dir, "ok.sh", "exit 0\n")
+    hook = add_hook("ok", "subtitle_downloaded", "ok.sh")
+    assert fire.test_hook(hook["id"]).success
+    assert _helper_pids()
+    script_runner.close_supervisors()
+    assert wait_until(lambda: not _helper_pids(), 5)
+
+
+def test_many_runs_at_once_all_succeed(hooks_dir):
+    script(hooks_dir, "echo.sh", 'cat\necho " $SUBLARR_EVENT"\n')
+    hook = add_hook("echo", "subtitle_downloaded", "echo.sh")
+    results: list[object] = []
+
+    def runs() -> None:
+        for _ in range(5):
+            results.append(fire.test_hook(hook["id"]))
+
+    threads = [threading.Thread(target=runs) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(results) == 40
+    assert all(r.success and r.stdout.endswith(" test\n") for r in results), [r.error for r in results]
