@@ -79,7 +79,7 @@ _FILE_FLAGS = os.O_NOFOLLOW | os.O_CLOEXEC | getattr(os, "O_PATH", os.O_RDONLY |
 
 
 class ScriptRefusedError(SublarrError):
-    """A script path outside the hooks directory, missing, or not an executable file."""
+    """A script path outside the hooks directory, missing, not an executable file, or hard-linked."""
 
 
 def resolve_script(script_path: str | os.PathLike[str], hooks_dir: str | os.PathLike[str]) -> Path:
