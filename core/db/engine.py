@@ -3,7 +3,9 @@
 * ``init_db(url=None)`` - open the database and bring its schema to the newest Alembic
   revision; returns the process-wide ``Engine``. Without ``url`` it uses
   ``SUBLARR_DATABASE_URL`` and, when that is unset, the embedded SQLite file
-  ``<SUBLARR_DATA_DIR>/sublarr.db`` (its directory is created, mode 0700).
+  ``<SUBLARR_DATA_DIR>/sublarr.db`` (its directory is created, mode 0700; the file is
+  created owner-only, mode 0600, and SQLite gives its ``-wal`` and ``-shm`` files the same
+  mode, whatever the umask or the mode of a directory that already existed).
 * ``get_engine()`` - the process-wide engine, calling ``init_db()`` on first use.
 * ``session_scope()`` - a ``Session`` that commits on success and rolls back on error.
 * ``dispose_db()`` - close every connection and forget the engine (tests, shutdown).
@@ -20,6 +22,7 @@ thread-safe. Migrations ship inside the package (``sublarr/core/db/migrations``)
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,11 +82,27 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _create_private_sqlite_file(url: URL) -> None:
+    """Create the SQLite file of ``url`` owner-only (0600) if it does not exist yet.
+
+    It holds webhook secrets. SQLite creates the ``-wal`` and ``-shm`` files with the mode
+    of the database file, so they are owner-only too.
+    """
+    if _is_sqlite_memory(url) or str(url.database).startswith("file:"):
+        return
+    try:
+        fd = os.open(Path(str(url.database)).expanduser(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:  # it exists (left as it is), or SQLite will report why it cannot be opened
+        return
+    os.close(fd)
+
+
 def create_sublarr_engine(url: str | URL) -> Engine:
     """A new ``Engine`` for ``url`` with sublarr's connection settings (no migration run)."""
     url = make_url(url)
     kwargs: dict[str, Any] = {"future": True}
     if url.get_backend_name() == "sqlite":
+        _create_private_sqlite_file(url)
         kwargs["connect_args"] = {"check_same_thread": False}
         if _is_sqlite_memory(url):
             # One shared connection, or every pooled connection would see its own empty database.

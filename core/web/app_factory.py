@@ -32,6 +32,7 @@ from sublarr.core.web.api_auth import (
 )
 from sublarr.core.web.api_errors import register_error_handlers
 from sublarr.core.web.arr_webhooks import arr_webhooks
+from sublarr.core.web.body_limit import BodyLimitMiddleware
 from sublarr.core.web.events_api import events_api
 from sublarr.core.web.health_api import health_api
 from sublarr.core.web.hooks_api import hooks_api
@@ -136,6 +137,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         app.register_blueprint(blueprint)
     app.spec_processor(finish_spec)
 
+    app.wsgi_app = BodyLimitMiddleware(app.wsgi_app, lambda: app.config.get("MAX_CONTENT_LENGTH"))  # type: ignore[method-assign]
     app.wsgi_app = ApiKeyMiddleware(  # type: ignore[method-assign]
         app.wsgi_app, lambda: api_key.value, session_known=lambda sid: sid in socketio.server.eio.sockets
     )
