@@ -132,7 +132,7 @@ def _asks_for_help(ctx: click.Context) -> bool:
 )
 @click.option(
     "--data-dir",
-    type=click.Path(file_okay=False),
+    type=click.Path(),
     help="Where the database, the API key and the hooks live.  [default: SUBLARR_DATA_DIR]",
 )
 @click.option(

@@ -74,7 +74,7 @@ def effective_config(settings: Settings) -> dict[str, Any]:
 @click.option("--port", type=click.IntRange(0, 65535), help="Port.  [default: 8767, or SUBLARR_PORT]")
 @click.option(
     "--data-dir",
-    type=click.Path(file_okay=False),
+    type=click.Path(),
     help="Where the database and the API key live.  [default: SUBLARR_DATA_DIR]",
 )
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help=_CONFIG_HELP)

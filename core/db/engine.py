@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -81,8 +81,27 @@ def resolve_database_url(
     else:
         resolved = make_url(url)
     if create_dir and resolved.get_backend_name() == "sqlite" and not _is_sqlite_memory(resolved):
-        ensure_private_dir(Path(str(resolved.database)).expanduser().parent, "database directory")
+        problem = _make_private_dir(Path(str(resolved.database)).expanduser().parent)
+        if problem is not None:
+            where = resolved.render_as_string(hide_password=True)
+            raise StorageError(f"cannot open the database {where}: {problem}")
     return resolved
+
+
+def _make_private_dir(directory: Path) -> str | None:
+    """Create ``directory`` owner-only (0700) unless it exists; what is wrong with it, or None."""
+    if directory.is_dir():
+        return None
+    if directory.exists():
+        return f"{directory} is a file, not a directory"
+    try:
+        # The data dir also holds webhook secrets and the API key: owner only.
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except (NotADirectoryError, FileExistsError):
+        return f"{directory} cannot be created: a part of that path is a file, not a directory"
+    except OSError as exc:
+        return f"{directory} cannot be created: {exc.strerror or exc}"
+    return None
 
 
 def ensure_private_dir(directory: Path, what: str = "data directory") -> Path:
@@ -92,29 +111,23 @@ def ensure_private_dir(directory: Path, what: str = "data directory") -> Path:
     cannot be created.
     """
     directory = Path(directory).expanduser()
-    if directory.is_dir():
-        return directory
-    if directory.exists():
-        raise StorageError(f"{what} {directory} is not usable: it is a file, not a directory")
-    try:
-        # The data dir also holds webhook secrets and the API key: owner only.
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        if isinstance(exc, (NotADirectoryError, FileExistsError)):
-            reason = "a part of that path is a file, not a directory"
-        raise StorageError(f"cannot create {what} {directory}: {reason}") from None
+    problem = _make_private_dir(directory)
+    if problem is not None:
+        raise StorageError(f"the {what} cannot be used: {problem}")
     return directory
 
 
-def _storage_error(url: URL, exc: OperationalError) -> StorageError:
+def _storage_error(url: URL, exc: DatabaseError) -> StorageError:
     """A ``StorageError`` for a database that cannot be opened, the URL's password hidden."""
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
     where = url.render_as_string(hide_password=True)
     hint = ""
     if url.get_backend_name() == "sqlite" and not _is_sqlite_memory(url):
-        directory = Path(str(url.database)).expanduser().parent
-        hint = f" (is {directory} a directory sublarr may write to?)"
+        path = Path(str(url.database)).expanduser()
+        if path.is_dir():
+            hint = f" ({path} is a directory, not a database file)"
+        elif reason == "unable to open database file":
+            hint = f" (may sublarr write to {path.parent}?)"
     return StorageError(f"cannot open the database {where}: {reason}{hint}")
 
 
@@ -195,7 +208,7 @@ def init_db(url: str | URL | None = None) -> Engine:
         engine = create_sublarr_engine(resolved)
         try:
             revision = _run_upgrade(engine)
-        except OperationalError as exc:
+        except DatabaseError as exc:
             engine.dispose()
             raise _storage_error(resolved, exc) from exc
         except BaseException:
@@ -280,7 +293,7 @@ def upgrade_db(url: str | URL | None = None) -> str:
     engine = create_sublarr_engine(resolved)
     try:
         return _run_upgrade(engine)
-    except OperationalError as exc:
+    except DatabaseError as exc:
         raise _storage_error(resolved, exc) from exc
     finally:
         engine.dispose()
@@ -304,7 +317,7 @@ def current_revision(url: str | URL | None = None) -> str | None:
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
-    except OperationalError as exc:
+    except DatabaseError as exc:
         raise _storage_error(resolved, exc) from exc
     finally:
         engine.dispose()
