@@ -40,6 +40,21 @@ class LogFormatter(logging.Formatter):
     def __init__(self, fmt: str | None = None, datefmt: str | None = None, **kwargs: Any) -> None:
         super().__init__(fmt or FORMAT, datefmt or DATE_FORMAT, **kwargs)
 
+    def format(self, record: logging.LogRecord) -> str:
+        # Not logging.Formatter.format: it would reuse a traceback another handler cached
+        # on the record (unindented) and cache ours for the others.
+        record.message = record.getMessage()
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        text = self.formatMessage(record)
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        elif record.exc_text:
+            text += "\n" + _indented(record.exc_text)
+        if record.stack_info:
+            text += "\n" + self.formatStack(record.stack_info)
+        return text
+
     def formatMessage(self, record: logging.LogRecord) -> str:
         return escape_control(super().formatMessage(record))
 

@@ -51,23 +51,19 @@ def _parse_value(text: str) -> Any:
 
 
 def error_message(exc: BaseException) -> str:
-    """What the user is told about ``exc``: one line, no traceback."""
+    """What the user is told about ``exc``: one line (control characters escaped), no traceback."""
     from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
     if isinstance(exc, SublarrError):
-        text = str(exc)
-    elif isinstance(exc, DBAPIError):
-        text = f"database error: {str(exc.orig).strip()}"
-    elif isinstance(exc, SQLAlchemyError):
-        text = f"database error: {str(exc).strip()}"
-    elif isinstance(exc, OSError):
+        return escape_control(str(exc))
+    if isinstance(exc, SQLAlchemyError):
+        # SQLAlchemy appends the statement and a link on lines of their own.
+        detail = str(exc.orig) if isinstance(exc, DBAPIError) else str(exc)
+        return "database error: " + escape_control(detail.strip().split("\n", 1)[0])
+    if isinstance(exc, OSError):
         text = exc.strerror or str(exc)
-        if exc.filename is not None:
-            text = f"{exc.filename}: {text}"
-    else:
-        text = f"unexpected {type(exc).__name__}: {exc} (--log-level debug shows where)"
-    first = text.splitlines()[0] if text.strip() else type(exc).__name__
-    return escape_control(first)
+        return escape_control(text if exc.filename is None else f"{exc.filename}: {text}")
+    return f"unexpected {type(exc).__name__}: {escape_control(str(exc))} (--log-level debug shows where)"
 
 
 class RootGroup(click.Group):
