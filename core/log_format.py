@@ -122,12 +122,18 @@ def gunicorn_logconfig(level: str) -> dict[str, Any]:
         "disable_existing_loggers": False,
         "formatters": {"sublarr": {"()": f"{__name__}.LogFormatter"}},
         "handlers": {
-            "stderr": {"class": "logging.StreamHandler", "formatter": "sublarr", "stream": "ext://sys.stderr"}
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "sublarr",
+                "stream": "ext://sys.stderr",
+            },
+            "nowhere": {"class": "logging.NullHandler"},
         },
         "root": {"level": name, "handlers": ["stderr"]},
         "loggers": {
             "gunicorn.error": {"level": name, "handlers": [], "propagate": True},
-            "gunicorn.access": {"level": name, "handlers": [], "propagate": True},
+            # No access log: request lines carry `?apikey=` (Gunicorn turns it on with a logconfig_dict).
+            "gunicorn.access": {"level": "CRITICAL", "handlers": ["nowhere"], "propagate": False},
             "alembic": {"level": max(logging.WARNING, level_number(level))},
         },
     }

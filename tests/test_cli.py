@@ -149,7 +149,7 @@ def test_the_default_config_file_makes_commands_without_flags_agree(tmp_path):
 def test_commands_get_the_one_settings_object_and_it_does_not_outlive_them(tmp_path, register_plugin):
     import click
 
-    from sublarr.core.cli.context import get_settings
+    from sublarr.core.cli import get_settings
     from sublarr.core.cli.main import cli
     from sublarr.core.settings import current_settings
 
