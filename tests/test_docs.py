@@ -94,3 +94,14 @@ def test_every_setting_the_readme_names_exists():
     readme = (REPO_ROOT / "README.md").read_text()
     named = set(re.findall(r"`(SUBLARR_[A-Z_]+)`", readme)) - {"SUBLARR_TITLE", "SUBLARR_EVENT"}
     assert named <= KNOWN_KEYS, named - KNOWN_KEYS
+
+
+def test_settings_quoted_in_plugins_md_have_the_real_defaults():
+    from sublarr.core.settings import KNOWN_KEYS, settings_table
+
+    defaults = {row["key"]: row["default"] for row in settings_table()}
+    rows = re.findall(r"^\| `(SUBLARR_[A-Z_]+)` \|.*\| (`[^|]*`) \|$", PLUGINS_MD, re.M)
+    assert len(rows) >= 5
+    for key, default in rows:
+        assert key in KNOWN_KEYS, key
+        assert default == defaults[key], f"PLUGINS.md says {key} defaults to {default}, it is {defaults[key]}"

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import sys
 from typing import Any
 
 import click
@@ -106,9 +108,21 @@ class RootGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:  # `sublarr ... | head`: the reader is gone, nothing to say
+            _silence_stdout()
+            raise click.exceptions.Exit(1) from None
         except Exception as exc:  # noqa: BLE001 - every error becomes one line, never a traceback
             logger.debug("%s failed", ctx.invoked_subcommand or "sublarr", exc_info=exc)
             raise click.ClickException(error_message(exc)) from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test runner's buffer)
+        pass
 
 
 def _asks_for_help(ctx: click.Context) -> bool:

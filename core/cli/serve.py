@@ -66,6 +66,12 @@ def effective_config(settings: Settings) -> dict[str, Any]:
     shown = {key: mask_value(key, value) for key, value in settings.as_dict().items()}
     if settings.api_key is None:
         shown["SUBLARR_API_KEY"] = f"(generated; kept in {settings.data_dir / 'api_key'})"
+    if settings.log_level is None:
+        shown["SUBLARR_LOG_LEVEL"] = "(warning; info for serve)"
+    if settings.database_url is None:
+        from sublarr.core.db.engine import DB_FILENAME
+
+        shown["SUBLARR_DATABASE_URL"] = f"(embedded: {settings.data_dir / DB_FILENAME})"
     return shown
 
 
