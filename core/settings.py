@@ -341,7 +341,7 @@ class Settings:
 
     config_file: Path | None = None
     data_dir: Path = field(default_factory=default_data_dir)
-    database_url: str | None = None
+    database_url: str | None = field(default=None, repr=False)  # may hold a password
     log_level: str | None = None
     load_plugins: tuple[str, ...] | None = None
     disable_plugins: tuple[str, ...] = ()
@@ -462,8 +462,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         parsed = setting.parse(setting.key, value)
         if isinstance(parsed, Path):
             # Relative paths: from a config file, against its folder; otherwise against the cwd.
-            in_file = config_file is not None and setting.key not in env and setting.key not in given
-            base = config_file.parent if in_file else None
+            from_the_file = config_file is not None and setting.key not in env and setting.key not in given
+            base = config_file.parent if from_the_file else None
             parsed = Path(os.path.abspath(parsed if base is None else base / parsed))
         kwargs[setting.field] = parsed
     return Settings(**kwargs)

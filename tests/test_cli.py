@@ -358,3 +358,20 @@ def test_python_dash_m_sublarr_from_a_non_editable_install(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "SUBLARR_DATA_DIR" in [row["key"] for row in json.loads(out.stdout)]
+
+
+def test_secrets_are_not_logged_even_at_debug_and_on_failure():
+    key = "0123456789abcdef" * 2
+    env = {
+        "SUBLARR_API_KEY": key,
+        "SUBLARR_DATABASE_URL": "postgresql+psycopg://sub:hunter2@127.0.0.1:1/sublarr",
+    }
+    out = run_sublarr("--log-level", "debug", "weights", "show", env=env)
+    assert out.returncode == 1
+    assert out.stderr.splitlines()[-1].startswith(
+        "Error: cannot open the database postgresql+psycopg://sub:***@"
+    )
+    assert "hunter2" not in out.stderr + out.stdout and key not in out.stderr + out.stdout
+    shown = run_sublarr("--log-level", "debug", "config", "show", env=env)
+    assert shown.returncode == 0
+    assert "hunter2" not in shown.stderr + shown.stdout and key not in shown.stderr + shown.stdout
