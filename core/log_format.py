@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -112,6 +113,21 @@ def logging_to_stderr(level: str) -> Iterator[None]:
             root.removeHandler(handler)
         root.setLevel(saved[0])
         alembic.setLevel(saved[1])
+
+
+def log_uncaught_exceptions() -> None:
+    """Route what Python would print raw to stderr - warnings, a thread's uncaught exception -
+    through logging, so a long-running process (the server) writes one format only."""
+    logging.captureWarnings(True)
+
+    def excepthook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return
+        name = args.thread.name if args.thread is not None else "?"
+        info = (args.exc_type, args.exc_value, args.exc_traceback)
+        logging.getLogger("sublarr.uncaught").error("uncaught exception in thread %s", name, exc_info=info)
+
+    threading.excepthook = excepthook
 
 
 def gunicorn_logconfig(level: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from sublarr.core import __version__
-from sublarr.core.log_format import gunicorn_logconfig
+from sublarr.core.log_format import gunicorn_logconfig, log_uncaught_exceptions
 from sublarr.core.settings import FLASK_SETTINGS_KEY, Settings
 
 logger = logging.getLogger(__name__)
@@ -183,6 +183,7 @@ def _exit_now() -> None:
 
 def run_server(settings: Settings, on_ready: Callable[[str, int], None] | None = None) -> int:
     """Serve until Ctrl-C or SIGTERM; return the exit status once shut down (0: clean)."""
+    log_uncaught_exceptions()  # this process and its worker: nothing raw on stderr
     server = SublarrServer(settings, on_ready)
     master = os.getpid()
     try:
