@@ -17,7 +17,8 @@ VENV_BIN = Path(sys.executable).parent
 @pytest.fixture(autouse=True)
 def _fresh_plugin_state(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
     """Every test starts without a current plugin manager, without SUBLARR_* env vars, and
-    with a default data dir of its own (never the user's ~/.local/share/sublarr)."""
+    with a default data dir and config dir of its own (never the user's ~/.local/share/sublarr
+    or ~/.config/sublarr/sublarr.toml)."""
     from sublarr.core.db import dispose_db
     from sublarr.core.plugin_manager import reset_plugin_manager
 
@@ -25,6 +26,7 @@ def _fresh_plugin_state(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytes
         if key.startswith("SUBLARR_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
     reset_plugin_manager()
     yield
     reset_plugin_manager()

@@ -84,8 +84,9 @@ def test_long_values_are_capped_in_the_environment(hooks_dir, tmp_path):
     hook = add_hook("len", "subtitle_downloaded", "len.sh")
     from sublarr.core.delivery.script_runner import ENV_VALUE_LIMIT, build_environment
 
-    env = build_environment("subtitle_downloaded", "x", {"title": "a" * 10_000})
-    assert len(env["SUBLARR_TITLE"]) == ENV_VALUE_LIMIT
+    env = build_environment("subtitle_downloaded", "x", {"title": "a" * 100_000})
+    assert len(env["SUBLARR_TITLE"].encode()) == ENV_VALUE_LIMIT
+    assert env["SUBLARR_TITLE"].startswith("a" * 1000) and "...[truncated" in env["SUBLARR_TITLE"]
     assert fire.test_hook(hook["id"]).success
     assert out.read_text() == "Sublarr Test"
 
