@@ -17,6 +17,7 @@ from sublarr.core.delivery import (
     fire,
     get_webhook,
     list_webhooks,
+    public_webhook,
     update_webhook,
 )
 from sublarr.core.delivery import store as deliveries
@@ -269,6 +270,17 @@ def test_emit_returns_before_a_slow_receiver_answers(env, webhook_receiver, deli
     webhook_receiver.wait_for(2, timeout=5)
     assert time.perf_counter() - started < 2  # both sent in parallel while emit had long returned
     webhook_receiver.stop()  # abandon the slow answers instead of waiting for them at teardown
+
+
+def test_listings_mask_the_secret_header_values_and_url_credentials(env):
+    url = "http://alice:pa55word@127.0.0.1:9/h?token=t0ken-1&x=1"
+    hook = add_webhook("m", "*", url, headers={"Authorization": "Bearer abc"})
+    shown = public_webhook(get_webhook(hook["id"]))
+    assert shown["url"] == "http://alice:****@127.0.0.1:9/h?token=****&x=1"
+    assert shown["headers"] == {"Authorization": "****"}
+    assert shown["secret"].startswith("whsec_********") and hook["secret"] not in str(shown)
+    assert list_webhooks() == [shown]
+    assert get_webhook(hook["id"])["url"] == url  # stored as given
 
 
 def test_test_webhook_fires_once_now_with_a_sample(env, webhook_receiver):

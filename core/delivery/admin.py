@@ -7,7 +7,7 @@ pipeline knows; the CLI and the REST server use them:
   file inside the hooks directory (``ScriptRefusedError``).
 * ``add_webhook`` / ``update_webhook`` check the secret (``whsec_<base64>``; one is
   generated when none is given), the method (POST or PUT), custom headers, and the URL
-  against the deny-list when its host resolves now (``UrlRefusedError``).
+  against the deny-list; its host must resolve now (``UrlRefusedError``).
 * ``public_hook`` / ``public_webhook`` give records safe to show: the secret masked
   (``whsec_********abcd``), custom header values masked, URL passwords masked.
 * Re-enabling a webhook (``update_webhook(id, enabled=True)``) resets its failure count
@@ -19,12 +19,10 @@ Both kinds go through one set of functions (``add``, ``update``, ``get``, ``list
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from sublarr.core.db import hooks as storage
 from sublarr.core.db.validators import check_http_url
@@ -32,9 +30,9 @@ from sublarr.core.delivery import store as deliveries
 from sublarr.core.delivery.script_runner import ScriptRefusedError, resolve_script
 from sublarr.core.delivery.signing import check_secret, generate_secret, mask_secret
 from sublarr.core.delivery.url_policy import UrlPolicy, UrlRefusedError
-from sublarr.core.delivery.webhook_sender import ALLOWED_METHODS, RESERVED_HEADERS
+from sublarr.core.delivery.webhook_sender import ALLOWED_METHODS, RESERVED_HEADERS, mask_url
 from sublarr.core.errors import NotFoundError, SublarrError, ValidationError
-from sublarr.core.settings import Settings, load_settings
+from sublarr.core.settings import Settings, current_settings
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
 MAX_HEADERS = 20
@@ -43,7 +41,7 @@ MAX_ID = 2**63 - 1
 
 
 def _settings(settings: Settings | None) -> Settings:
-    return settings if settings is not None else load_settings()
+    return settings if settings is not None else current_settings()
 
 
 # ---- the pipeline's checks ---------------------------------------------------------------
@@ -89,11 +87,9 @@ def check_headers(headers: Any) -> dict[str, str]:
 
 
 def check_url(url: str, settings: Settings | None = None) -> str:
-    """``url`` unless its host resolves, now, into a denied network (DNS failures pass)."""
-    policy = UrlPolicy.from_strings(_settings(settings).webhook_deny_networks)
+    """``url`` if its host resolves now, and not into a denied network (``UrlRefusedError``)."""
     check_http_url("url", url, storage.URL_MAX_CHARS)
-    with contextlib.suppress(OSError):  # not resolvable now: checked again at every delivery
-        policy.check_url(url)
+    UrlPolicy.from_strings(_settings(settings).webhook_deny_networks).check_url(url)
     return url
 
 
@@ -119,27 +115,17 @@ def _prepare_webhook(fields: dict[str, Any], settings: Settings | None) -> dict[
 # ---- what may be shown -------------------------------------------------------------------
 
 
-def _mask_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:****@{host}"))
-
-
 def public_hook(record: dict[str, Any]) -> dict[str, Any]:
     """A hook record fit to show (hooks hold no secrets: a copy)."""
     return dict(record)
 
 
 def public_webhook(record: dict[str, Any]) -> dict[str, Any]:
-    """A webhook record fit to show: secret, header values and URL password masked."""
+    """A webhook record fit to show: secret, header values, URL credentials masked (``mask_url``)."""
     shown = dict(record)
     shown["secret"] = mask_secret(record.get("secret"))
     shown["headers"] = {name: "****" for name in (record.get("headers") or {})}
-    shown["url"] = _mask_url(record.get("url") or "")
+    shown["url"] = mask_url(record.get("url") or "")
     return shown
 
 

@@ -28,7 +28,7 @@ from sublarr.core.delivery.script_runner import (
     resolve_script,
     run_script,
 )
-from sublarr.core.delivery.webhook_sender import WebhookSender, build_envelope, redact
+from sublarr.core.delivery.webhook_sender import WebhookSender, build_envelope, redact_target_secrets
 from sublarr.core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -215,7 +215,9 @@ class DeliveryExecutor:
             headers=headers,
             timeout=float(target.get("timeout_seconds") or 10),
         )
-        error = redact(sent.error, [target.get("secret") or "", *headers.values()])
+        error = redact_target_secrets(
+            sent.error, url=target["url"], secret=target.get("secret") or "", headers=headers
+        )
         outcome = "delivered" if sent.success else "failed"
         next_at = None
         retries = int(target.get("retry_count") or 0)

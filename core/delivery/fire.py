@@ -16,7 +16,7 @@ from sublarr.core.delivery.admin import TargetKind
 from sublarr.core.delivery.executor import DeliveryExecutor, DeliveryResult
 from sublarr.core.delivery.url_policy import UrlPolicy
 from sublarr.core.delivery.webhook_sender import WebhookSender
-from sublarr.core.settings import Settings, load_settings
+from sublarr.core.settings import Settings, current_settings
 
 __all__ = ["fire_target", "sample_payload", "test_hook", "test_webhook"]
 
@@ -76,7 +76,7 @@ def _executor(settings: Settings | None) -> tuple[DeliveryExecutor, WebhookSende
     pool = get_current_pool()
     if settings is None and pool is not None and pool.started:
         return pool.executor, None
-    settings = settings if settings is not None else load_settings()
+    settings = settings if settings is not None else current_settings()
     sender = WebhookSender(UrlPolicy.from_strings(settings.webhook_deny_networks), max_connections=1)
     return DeliveryExecutor(settings, sender), sender
 

@@ -61,9 +61,9 @@ class SubscriptionCache:
 
     def _ttl_seconds(self) -> float:
         if self._ttl is None:
-            from sublarr.core.settings import load_settings
+            from sublarr.core.settings import current_settings
 
-            self._ttl = load_settings().subscription_cache_ttl
+            self._ttl = current_settings().subscription_cache_ttl
         return self._ttl
 
     def _cached(self, key: Any, load: Any, *args: Any) -> Any:
