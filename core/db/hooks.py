@@ -148,6 +148,7 @@ class TargetTable:
     model: Any  # HookConfig or WebhookConfig
     checks: Mapping[str, Callable[[Any], Any]]  # updatable field -> check returning the stored value
     wildcard: bool  # whether event_name may be "*" (every event)
+    create_args: tuple[str, ...]  # the arguments of the plan's create_* function, in order
 
     @property
     def table(self) -> Any:
@@ -158,6 +159,10 @@ class TargetTable:
     def updatable(self) -> frozenset[str]:
         """The fields ``update_target`` accepts."""
         return frozenset(self.checks)
+
+    def named(self, *values: Any) -> dict[str, Any]:
+        """``values`` given in the order of ``create_args``, by field name."""
+        return dict(zip(self.create_args, values, strict=True))
 
     def check(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """``fields`` checked, as they are stored; ``ValidationError`` names the first bad one."""
@@ -192,6 +197,7 @@ HOOKS = TargetTable(
         "enabled": _check_enabled,
     },
     wildcard=False,
+    create_args=("name", "event_name", "script_path", "timeout_seconds"),
 )
 WEBHOOKS = TargetTable(
     kind="webhook",
@@ -207,6 +213,7 @@ WEBHOOKS = TargetTable(
         "enabled": _check_enabled,
     },
     wildcard=True,
+    create_args=("name", "event_name", "url", "secret", "retry_count", "timeout_seconds"),
 )
 TARGET_TABLES = {table.kind: table for table in (HOOKS, WEBHOOKS)}
 HOOK_UPDATABLE_FIELDS = HOOKS.updatable
@@ -343,9 +350,7 @@ def create_hook_config(
     name: str, event_name: str, script_path: str, timeout_seconds: int = 30
 ) -> dict[str, Any]:
     """Store a script hook run on ``event_name``; return the new record."""
-    return create_target(
-        HOOKS, name=name, event_name=event_name, script_path=script_path, timeout_seconds=timeout_seconds
-    )
+    return create_target(HOOKS, **HOOKS.named(name, event_name, script_path, timeout_seconds))
 
 
 def get_hook_configs(
@@ -384,13 +389,7 @@ def create_webhook_config(
 ) -> dict[str, Any]:
     """Store a webhook called on ``event_name`` (``*``: every event); return the new record."""
     return create_target(
-        WEBHOOKS,
-        name=name,
-        event_name=event_name,
-        url=url,
-        secret=secret,
-        retry_count=retry_count,
-        timeout_seconds=timeout_seconds,
+        WEBHOOKS, **WEBHOOKS.named(name, event_name, url, secret, retry_count, timeout_seconds)
     )
 
 

@@ -235,14 +235,7 @@ def add_hook(
     settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Store a script hook after checking its script; return the record."""
-    return add(
-        HOOK,
-        settings=settings,
-        name=name,
-        event_name=event_name,
-        script_path=script_path,
-        timeout_seconds=timeout_seconds,
-    )
+    return add(HOOK, settings=settings, **HOOK.table.named(name, event_name, script_path, timeout_seconds))
 
 
 def update_hook(hook_id: int, *, settings: Settings | None = None, **fields: Any) -> dict[str, Any]:
@@ -273,18 +266,8 @@ def add_webhook(
     settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Store a webhook after the pipeline's checks; return the record, secret unmasked (show once)."""
-    return add(
-        WEBHOOK,
-        settings=settings,
-        name=name,
-        event_name=event_name,
-        url=url,
-        secret=secret,
-        retry_count=retry_count,
-        timeout_seconds=timeout_seconds,
-        method=method,
-        headers=headers,
-    )
+    fields = WEBHOOK.table.named(name, event_name, url, secret, retry_count, timeout_seconds)
+    return add(WEBHOOK, settings=settings, method=method, headers=headers, **fields)
 
 
 def get_webhook(webhook_id: int) -> dict[str, Any]:
