@@ -1,11 +1,12 @@
 # Two commands do all set-up on a fresh machine:
 #   make run   -> create .venv, install sublarr, start the server (sublarr serve)
 #   make test  -> create .venv, install sublarr with test extras, run the suite
+# make docs rewrites README.md's settings table from sublarr.core.settings.SETTINGS.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +16,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test,postgres]'
 	touch $@
 
-# The server: REST API, Socket.IO and the hook/webhook workers on http://127.0.0.1:8767
-# (SUBLARR_HOST / SUBLARR_PORT / SUBLARR_DATA_DIR or `sublarr serve --help` to change).
+# The server: REST API, Socket.IO and the hook/webhook workers on http://127.0.0.1:8767.
+# Configured like every sublarr command: ~/.config/sublarr/sublarr.toml, SUBLARR_* variables,
+# or flags (SUBLARR_ARGS='--config cfg.toml --log-level debug'; `sublarr serve --help`).
 run: $(VENV)/.installed
-	$(BIN)/sublarr serve
+	$(BIN)/sublarr $(SUBLARR_ARGS) serve
 
 # In CI (CI=true) or with SUBLARR_START_POSTGRES=1 a throwaway PostgreSQL is installed and
 # started so the PostgreSQL tests run; by hand they are skipped with a loud reason.
@@ -32,6 +34,10 @@ test: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+
+docs: $(VENV)/.installed
+	$(BIN)/python -c "import pathlib, sublarr.core.settings as s; \
+		p = pathlib.Path('README.md'); p.write_text(s.with_settings_table(p.read_text()))"
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[test,postgres,bench]'

@@ -103,6 +103,22 @@ def latencies(func: Any, number: int) -> list[float]:
     return out
 
 
+def pool_rate(settings: Any, count: int, event_name: str, payload: dict) -> float:
+    """Emit ``event_name`` ``count`` times, then how many deliveries per second a 4-worker pool runs."""
+    from sublarr.core import emit_event
+    from sublarr.core.delivery.worker_pool import WorkerPool
+
+    for _ in range(count):
+        emit_event(event_name, payload)
+    with WorkerPool(settings) as pool:
+        started = time.perf_counter()
+        while pool.completed < count:
+            time.sleep(0.005)
+        rate = count / (time.perf_counter() - started)
+        pool.stop(timeout=5)
+    return rate
+
+
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="sublarr-bench-"))
     hooks = tmp / "hooks"
@@ -208,14 +224,7 @@ def main() -> None:
             client.post(fast_url, content=body, headers={"Content-Type": "application/json"})
         bare_rate = count / (time.perf_counter() - started)
     add_webhook("rate", "config_updated", fast_url, retry_count=0)
-    for _ in range(count):
-        emit_event("config_updated", {"section": "bench"})
-    with WorkerPool(settings) as pool:
-        started = time.perf_counter()
-        while pool.completed < count:
-            time.sleep(0.005)
-        rate = count / (time.perf_counter() - started)
-        pool.stop(timeout=5)
+    rate = pool_rate(settings, count, "config_updated", {"section": "bench"})
     print(f"\n3. webhook deliveries to a loopback receiver ({count}, signed, logged, 4 workers)")
     print(f"   bare keep-alive httpx POST loop    {bare_rate:8.0f} /s")
     print(
@@ -236,14 +245,7 @@ def main() -> None:
         subprocess.run([str(script)], input=b"{}", capture_output=True, check=True)
     bare_rate = count / (time.perf_counter() - started)
     add_hook("rate", "whisper_complete", "noop.sh")
-    for _ in range(count):
-        emit_event("whisper_complete", {"title": "Dark", "language": "de"})
-    with WorkerPool(settings) as pool:
-        started = time.perf_counter()
-        while pool.completed < count:
-            time.sleep(0.005)
-        rate = count / (time.perf_counter() - started)
-        pool.stop(timeout=5)
+    rate = pool_rate(settings, count, "whisper_complete", {"title": "Dark", "language": "de"})
     print(f"\n4. script hook runs ({count}, logged, 4 workers)")
     print(f"   bare subprocess.run loop           {bare_rate:8.0f} /s")
     print(

@@ -56,3 +56,7 @@ class ValidationError(SublarrError, ValueError):
 
 class NotFoundError(SublarrError, LookupError):
     """A hook, webhook or other stored record that does not exist."""
+
+
+class StorageError(SublarrError):
+    """The configured storage (data dir, database) cannot be used; the message says why."""

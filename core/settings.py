@@ -1,129 +1,396 @@
-"""All of sublarr's configuration, read in one place.
+"""All of sublarr's configuration: one table of settings, one loader, one object in force.
 
-Values come from ``SUBLARR_*`` environment variables; a mapping passed to
-``load_settings`` (a Flask ``app.config``, a parsed config file) overrides them key by key,
-using the same ``SUBLARR_*`` names.
+``SETTINGS`` declares every setting (``SUBLARR_*`` key, parser, default, description). It
+drives parsing, ``sublarr config show`` / ``sublarr config keys`` and the settings table
+in README.md (a test fails when that table differs; ``make docs`` rewrites it).
 
-| key | meaning | default |
-| --- | --- | --- |
-| ``SUBLARR_LOAD_PLUGINS`` | comma list of plugins to load, built-in or not; empty = none | unset: all |
-| ``SUBLARR_DISABLE_PLUGINS`` | comma list of plugins (built-in or not) never to load | empty |
-| ``SUBLARR_TRACE_PLUGINS`` | ``1`` logs every hook call with its result and duration | off |
-| ``SUBLARR_DATA_DIR`` | where the embedded database and the API key live | ``~/.local/share/sublarr`` |
-| ``SUBLARR_DATABASE_URL`` | any SQLAlchemy URL; overrides the embedded SQLite file | unset |
-| ``SUBLARR_SCORING_CACHE_TTL`` | seconds the scorer keeps weights and modifiers | ``60`` |
-| ``SUBLARR_HOOKS_DIR`` | the only directory script hooks may live in | ``<data dir>/hooks`` |
-| ``SUBLARR_DELIVERY_WORKERS`` | worker threads running hook and webhook deliveries | ``4`` |
-| ``SUBLARR_DELIVERY_POLL_INTERVAL`` | seconds between looks at the queue for other processes' work | ``1`` |
-| ``SUBLARR_DELIVERY_LEASE`` | seconds a claim lasts unrenewed (crash recovery) | ``60`` |
-| ``SUBLARR_DELIVERY_SHUTDOWN_TIMEOUT`` | seconds a graceful stop waits for running work | ``10`` |
-| ``SUBLARR_WEBHOOK_RETRY_BASE`` | seconds before the 1st webhook retry; then 4x each (+-20 %) | ``5`` |
-| ``SUBLARR_WEBHOOK_RETRY_MAX`` | longest wait between attempts, ``Retry-After`` included | ``3600`` |
-| ``SUBLARR_WEBHOOK_FAILURE_THRESHOLD`` | failed deliveries in a row that disable a webhook | ``10`` |
-| ``SUBLARR_WEBHOOK_DENY_NETWORKS`` | networks webhooks may not reach | ``169.254.0.0/16,fe80::/10`` |
-| ``SUBLARR_HOOK_OUTPUT_LIMIT`` | bytes of a script's stdout and of its stderr kept in the log | ``4096`` |
-| ``SUBLARR_SUBSCRIPTION_CACHE_TTL`` | seconds subscriptions are cached per event | ``5`` |
-| ``SUBLARR_HOST`` | address ``sublarr serve`` listens on | ``127.0.0.1`` |
-| ``SUBLARR_PORT`` | port ``sublarr serve`` listens on (REST API and Socket.IO) | ``8767`` |
-| ``SUBLARR_API_KEY`` | the API key; unset: generated on first start into ``<data dir>/api_key`` | unset |
-| ``SUBLARR_SERVER_THREADS`` | request threads of the server (WebSocket clients hold one each) | ``32`` |
-| ``SUBLARR_CONFIG_FILE`` | a TOML file with any of these keys (``port = 8767``) | unset |
+``load_settings(overrides)`` builds a ``Settings`` from, lowest first: the defaults, the
+config file, the ``SUBLARR_*`` environment, then ``overrides`` (command-line flags, or a
+Flask app's ``app.config``). The config file is ``SUBLARR_CONFIG_FILE`` (or ``--config``),
+else ``$XDG_CONFIG_HOME/sublarr/sublarr.toml`` (``~/.config/sublarr/sublarr.toml``) when
+that file exists, so a server and a command line started without flags agree.
 
-Precedence, lowest first: defaults, the config file, the environment, ``overrides``.
+Entry points put the settings they made in force: the ``sublarr`` command for the time a
+command runs (``settings_in_force``), the Flask extension for its app (the app's
+``extensions["sublarr.settings"]``, seen inside its app context). ``current_settings()``
+(and ``load_settings()`` without arguments) returns those, and reads the file and the
+environment afresh when no entry point set any.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from sublarr.core.errors import SublarrError
+
+PREFIX = "SUBLARR_"
+CONFIG_FILE_NAME = "sublarr.toml"
+FLASK_SETTINGS_KEY = "sublarr.settings"
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 class SettingsError(SublarrError, ValueError):
     """A configuration value that cannot be used."""
 
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+# -- parsers: each turns a raw value (text from the environment, a TOML value) into a field value ---------
 
 
-def _names(value: Any) -> tuple[str, ...]:
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = [str(v) for v in value]
-    else:
-        items = str(value).split(",")
-    return tuple(sorted({item.strip() for item in items if item.strip()}))
+class _Parser:
+    """Parses one setting's raw value; ``kind`` names the accepted values in the docs."""
+
+    kind = "text"
+
+    def __call__(self, key: str, value: Any) -> Any:
+        return str(value).strip()
 
 
-def _flag(key: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise SettingsError(f"{key}: expected 1/0, true/false, yes/no or on/off, got {value!r}")
+class _Text(_Parser):
+    def __init__(self, kind: str = "text") -> None:
+        self.kind = kind
 
 
-def _positive_float(key: str, value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise SettingsError(f"{key}: expected a number of seconds, got {value!r}") from None
-    if not 0 <= number <= 86400:
-        raise SettingsError(f"{key}: expected 0..86400 seconds, got {number}")
-    return number
+class _PathValue(_Parser):
+    kind = "path"
+
+    def __call__(self, key: str, value: Any) -> Path:
+        return Path(str(value).strip()).expanduser()
 
 
-def _port(key: str, value: Any) -> int:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise SettingsError(f"{key}: expected a TCP port number, got {value!r}") from None
-    if not 0 <= number <= 65535:
-        raise SettingsError(f"{key}: expected a TCP port 0..65535, got {number}")
-    return number
+class _Names(_Parser):
+    kind = "comma list"
+
+    def __call__(self, key: str, value: Any) -> tuple[str, ...]:
+        items = [str(v) for v in value] if isinstance(value, (list, tuple)) else str(value).split(",")
+        return tuple(sorted({item.strip() for item in items if item.strip()}))
 
 
-def _int_in(key: str, value: Any, low: int, high: int) -> int:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise SettingsError(f"{key}: expected a whole number, got {value!r}") from None
-    if not low <= number <= high:
-        raise SettingsError(f"{key}: expected {low}..{high}, got {number}")
-    return number
+class _Flag(_Parser):
+    kind = "1/0, true/false, yes/no, on/off"
+    _TRUE = frozenset({"1", "true", "yes", "on"})
+    _FALSE = frozenset({"0", "false", "no", "off", ""})
+
+    def __call__(self, key: str, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in self._TRUE:
+            return True
+        if text in self._FALSE:
+            return False
+        raise SettingsError(f"{key}: expected 1/0, true/false, yes/no or on/off, got {value!r}")
 
 
-def _networks(key: str, value: Any) -> tuple[str, ...]:
-    import ipaddress
+class _Seconds(_Parser):
+    kind = "seconds, 0..86400"
 
-    names = [n.strip() for n in (value if isinstance(value, (list, tuple)) else str(value).split(","))]
-    out = []
-    for name in (str(n).strip() for n in names):
-        if not name:
-            continue
+    def __call__(self, key: str, value: Any) -> float:
+        if isinstance(value, bool):
+            raise SettingsError(f"{key}: expected a number of seconds, got {value!r}")
         try:
-            out.append(str(ipaddress.ip_network(name, strict=False)))
-        except ValueError:
-            raise SettingsError(f"{key}: {name!r} is not a network like 169.254.0.0/16") from None
-    return tuple(out)
+            number = float(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{key}: expected a number of seconds, got {value!r}") from None
+        if not 0 <= number <= 86400:
+            raise SettingsError(f"{key}: expected 0..86400 seconds, got {number}")
+        return number
 
 
-def _threads(key: str, value: Any) -> int:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise SettingsError(f"{key}: expected a number of threads, got {value!r}") from None
-    if not 1 <= number <= 1000:
-        raise SettingsError(f"{key}: expected 1..1000 threads, got {number}")
-    return number
+class _Whole(_Parser):
+    def __init__(self, low: int, high: int, what: str = "a whole number") -> None:
+        self.low, self.high, self.what = low, high, what
+        self.kind = f"whole number, {low}..{high}"
+
+    def __call__(self, key: str, value: Any) -> int:
+        if isinstance(value, (bool, float)):
+            raise SettingsError(f"{key}: expected {self.what}, got {value!r}")
+        try:
+            number = int(str(value).strip())
+        except (TypeError, ValueError):
+            raise SettingsError(f"{key}: expected {self.what}, got {value!r}") from None
+        if not self.low <= number <= self.high:
+            raise SettingsError(f"{key}: expected {self.what} {self.low}..{self.high}, got {number}")
+        return number
+
+
+class _Networks(_Parser):
+    kind = "comma list of networks"
+
+    def __call__(self, key: str, value: Any) -> tuple[str, ...]:
+        names = value if isinstance(value, (list, tuple)) else str(value).split(",")
+        out = []
+        for name in (str(n).strip() for n in names):
+            if not name:
+                continue
+            try:
+                out.append(str(ipaddress.ip_network(name, strict=False)))
+            except ValueError:
+                raise SettingsError(f"{key}: {name!r} is not a network like 169.254.0.0/16") from None
+        return tuple(out)
+
+
+class _LogLevel(_Parser):
+    kind = "/".join(LOG_LEVELS)
+
+    def __call__(self, key: str, value: Any) -> str:
+        level = str(value).strip().lower()
+        if level == "warn":
+            level = "warning"
+        if level not in LOG_LEVELS:
+            raise SettingsError(f"{key}: expected one of {', '.join(LOG_LEVELS)}, got {value!r}")
+        return level
+
+
+# -- the table -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its ``SUBLARR_*`` key, the ``Settings`` field it fills, how it is parsed and shown.
+
+    ``keep_empty``: an empty value means something (an empty list) instead of "unset".
+    ``default_doc``: how the docs state the default when the field default does not say it.
+    """
+
+    key: str
+    field: str
+    parse: _Parser
+    description: str
+    default_doc: str | None = None
+    keep_empty: bool = False
+    secret: bool = False
+    in_file: bool = True
+
+    @property
+    def file_name(self) -> str:
+        """The name in a config file: the key without the prefix, lower case."""
+        return self.key[len(PREFIX) :].lower()
+
+
+_SECONDS = _Seconds()
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "SUBLARR_CONFIG_FILE",
+        "config_file",
+        _PathValue(),
+        "a TOML file with any of these settings (`port = 8767`); also `--config FILE`",
+        default_doc="`$XDG_CONFIG_HOME/sublarr/sublarr.toml` (`~/.config/sublarr/...`) if it exists",
+        in_file=False,
+    ),
+    Setting(
+        "SUBLARR_DATA_DIR",
+        "data_dir",
+        _PathValue(),
+        "where the embedded database, the API key and the hooks live; also `--data-dir DIR`",
+        default_doc="`$XDG_DATA_HOME/sublarr` (`~/.local/share/sublarr`)",
+    ),
+    Setting(
+        "SUBLARR_DATABASE_URL",
+        "database_url",
+        _Text("SQLAlchemy URL"),
+        "any SQLAlchemy URL (`postgresql+psycopg://...`); overrides the embedded SQLite file",
+        default_doc="unset: `<data dir>/sublarr.db`",
+    ),
+    Setting(
+        "SUBLARR_LOG_LEVEL",
+        "log_level",
+        _LogLevel(),
+        "what the command line and the server log (to stderr); also `--log-level LEVEL`",
+        default_doc="`info` for `sublarr serve`, `warning` for other commands",
+    ),
+    Setting(
+        "SUBLARR_LOAD_PLUGINS",
+        "load_plugins",
+        _Names(),
+        "plugins to load, built-in or not (`sublarr`: the built-ins); empty: none",
+        default_doc="unset: all installed",
+        keep_empty=True,
+    ),
+    Setting(
+        "SUBLARR_DISABLE_PLUGINS", "disable_plugins", _Names(), "plugins (built-in or not) never to load"
+    ),
+    Setting(
+        "SUBLARR_TRACE_PLUGINS", "trace_plugins", _Flag(), "log every hook call with its result and duration"
+    ),
+    Setting(
+        "SUBLARR_SCORING_CACHE_TTL",
+        "scoring_cache_ttl",
+        _SECONDS,
+        "how long the scorer keeps weights and modifiers",
+    ),
+    Setting(
+        "SUBLARR_HOOKS_DIR",
+        "hooks_dir",
+        _PathValue(),
+        "the only directory script hooks may live in",
+        default_doc="`<data dir>/hooks`",
+    ),
+    Setting(
+        "SUBLARR_DELIVERY_WORKERS",
+        "delivery_workers",
+        _Whole(1, 64),
+        "worker threads running hook and webhook deliveries",
+    ),
+    Setting(
+        "SUBLARR_DELIVERY_POLL_INTERVAL",
+        "delivery_poll_interval",
+        _SECONDS,
+        "how often the workers look for work queued by other processes",
+    ),
+    Setting(
+        "SUBLARR_DELIVERY_LEASE",
+        "delivery_lease",
+        _SECONDS,
+        "how long a claim lasts unrenewed (crash recovery)",
+    ),
+    Setting(
+        "SUBLARR_DELIVERY_SHUTDOWN_TIMEOUT",
+        "delivery_shutdown_timeout",
+        _SECONDS,
+        "how long a graceful stop waits for running deliveries",
+    ),
+    Setting(
+        "SUBLARR_WEBHOOK_RETRY_BASE",
+        "webhook_retry_base",
+        _SECONDS,
+        "wait before the first webhook retry; then 4x each time (+-20 %)",
+    ),
+    Setting(
+        "SUBLARR_WEBHOOK_RETRY_MAX",
+        "webhook_retry_max",
+        _SECONDS,
+        "longest wait between webhook attempts, `Retry-After` included",
+    ),
+    Setting(
+        "SUBLARR_WEBHOOK_FAILURE_THRESHOLD",
+        "webhook_failure_threshold",
+        _Whole(0, 1_000_000),
+        "failed deliveries in a row that disable a webhook (`0`: never)",
+    ),
+    Setting(
+        "SUBLARR_WEBHOOK_DENY_NETWORKS",
+        "webhook_deny_networks",
+        _Networks(),
+        "networks webhooks may not reach; empty: none",
+        keep_empty=True,
+    ),
+    Setting(
+        "SUBLARR_HOOK_OUTPUT_LIMIT",
+        "hook_output_limit",
+        _Whole(0, 1 << 20),
+        "bytes of a script's stdout and of its stderr kept in the log",
+    ),
+    Setting(
+        "SUBLARR_SUBSCRIPTION_CACHE_TTL",
+        "subscription_cache_ttl",
+        _SECONDS,
+        "how long subscriptions are cached per event (changes made elsewhere)",
+    ),
+    Setting("SUBLARR_HOST", "host", _Text("address"), "address `sublarr serve` listens on; also `--host`"),
+    Setting(
+        "SUBLARR_PORT",
+        "port",
+        _Whole(0, 65535, "a TCP port"),
+        "port `sublarr serve` listens on (REST API and Socket.IO); also `--port`",
+    ),
+    Setting(
+        "SUBLARR_API_KEY",
+        "api_key",
+        _Text("text"),
+        "the server's API key",
+        default_doc="unset: generated on first start into `<data dir>/api_key`",
+        secret=True,
+    ),
+    Setting(
+        "SUBLARR_SERVER_THREADS",
+        "server_threads",
+        _Whole(1, 1000, "a number of threads"),
+        "request threads of the server (a connected WebSocket client holds one)",
+    ),
+)
+
+SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
+KNOWN_KEYS: frozenset[str] = frozenset(SETTINGS_BY_KEY)
+SECRET_KEYS: frozenset[str] = frozenset(s.key for s in SETTINGS if s.secret)
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/sublarr`` or ``~/.local/share/sublarr``."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "sublarr"
+
+
+def default_config_file() -> Path:
+    """``$XDG_CONFIG_HOME/sublarr/sublarr.toml`` or ``~/.config/sublarr/sublarr.toml``."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "sublarr" / CONFIG_FILE_NAME
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective configuration; build it with ``load_settings``. Fields are described in ``SETTINGS``."""
+
+    config_file: Path | None = None
+    data_dir: Path = field(default_factory=default_data_dir)
+    database_url: str | None = field(default=None, repr=False)  # may hold a password
+    log_level: str | None = None
+    load_plugins: tuple[str, ...] | None = None
+    disable_plugins: tuple[str, ...] = ()
+    trace_plugins: bool = False
+    scoring_cache_ttl: float = 60.0
+    hooks_dir: Path | None = None
+    delivery_workers: int = 4
+    delivery_poll_interval: float = 1.0
+    delivery_lease: float = 60.0
+    delivery_shutdown_timeout: float = 10.0
+    webhook_retry_base: float = 5.0
+    webhook_retry_max: float = 3600.0
+    webhook_failure_threshold: int = 10
+    webhook_deny_networks: tuple[str, ...] = ("169.254.0.0/16", "fe80::/10")
+    hook_output_limit: int = 4096
+    subscription_cache_ttl: float = 5.0
+    host: str = "127.0.0.1"
+    port: int = 8767
+    api_key: str | None = field(default=None, repr=False)
+    server_threads: int = 32
+
+    @property
+    def effective_hooks_dir(self) -> Path:
+        """The hooks directory, defaulting to ``<data_dir>/hooks``."""
+        return self.hooks_dir if self.hooks_dir is not None else self.data_dir / "hooks"
+
+    def effective_log_level(self, default: str = "warning") -> str:
+        """The log level: the configured one, else ``default``."""
+        return self.log_level or default
+
+    def plugin_selection(self) -> tuple[Any, ...]:
+        """What decides which plugins load and how they are called (equal: the same plugin manager)."""
+        return (self.load_plugins, self.disable_plugins, self.trace_plugins)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every setting as ``SUBLARR_*`` key -> printable value (secrets NOT masked), in table order."""
+        out: dict[str, Any] = {}
+        for setting in SETTINGS:
+            value = self.effective_hooks_dir if setting.field == "hooks_dir" else getattr(self, setting.field)
+            out[setting.key] = _printable(value)
+        return out
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return ",".join(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value
 
 
 def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -149,8 +416,9 @@ def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise SettingsError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
     values: dict[str, Any] = {}
     for name, value in raw.items():
-        key = name.upper() if name.upper().startswith("SUBLARR_") else "SUBLARR_" + name.upper()
-        if key not in KNOWN_KEYS or key == "SUBLARR_CONFIG_FILE":
+        key = name.upper() if name.upper().startswith(PREFIX) else PREFIX + name.upper()
+        setting = SETTINGS_BY_KEY.get(key)
+        if setting is None or not setting.in_file:
             raise SettingsError(f"config file {str(path)!r}: unknown setting {name!r}")
         if isinstance(value, dict):
             raise SettingsError(f"config file {str(path)!r}: {name!r} must be a value, not a table")
@@ -158,141 +426,130 @@ def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     return values
 
 
-def default_data_dir() -> Path:
-    """``$XDG_DATA_HOME/sublarr`` or ``~/.local/share/sublarr``."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "sublarr"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The effective configuration; build it with ``load_settings``."""
-
-    load_plugins: tuple[str, ...] | None = None
-    disable_plugins: tuple[str, ...] = ()
-    trace_plugins: bool = False
-    data_dir: Path = field(default_factory=default_data_dir)
-    database_url: str | None = None
-    scoring_cache_ttl: float = 60.0
-    hooks_dir: Path | None = None
-    delivery_workers: int = 4
-    delivery_poll_interval: float = 1.0
-    delivery_lease: float = 60.0
-    delivery_shutdown_timeout: float = 10.0
-    webhook_retry_base: float = 5.0
-    webhook_retry_max: float = 3600.0
-    webhook_failure_threshold: int = 10
-    webhook_deny_networks: tuple[str, ...] = ("169.254.0.0/16", "fe80::/10")
-    hook_output_limit: int = 4096
-    subscription_cache_ttl: float = 5.0
-    host: str = "127.0.0.1"
-    port: int = 8767
-    api_key: str | None = field(default=None, repr=False)
-    server_threads: int = 32
-    config_file: Path | None = None
-
-    @property
-    def effective_hooks_dir(self) -> Path:
-        """The hooks directory, defaulting to ``<data_dir>/hooks``."""
-        return self.hooks_dir if self.hooks_dir is not None else self.data_dir / "hooks"
-
-    def as_dict(self) -> dict[str, Any]:
-        """The settings as ``SUBLARR_*`` keys with printable values."""
-        return {
-            "SUBLARR_LOAD_PLUGINS": None if self.load_plugins is None else ",".join(self.load_plugins),
-            "SUBLARR_DISABLE_PLUGINS": ",".join(self.disable_plugins),
-            "SUBLARR_TRACE_PLUGINS": self.trace_plugins,
-            "SUBLARR_DATA_DIR": str(self.data_dir),
-            "SUBLARR_DATABASE_URL": self.database_url,
-            "SUBLARR_SCORING_CACHE_TTL": self.scoring_cache_ttl,
-            "SUBLARR_HOOKS_DIR": str(self.effective_hooks_dir),
-            "SUBLARR_DELIVERY_WORKERS": self.delivery_workers,
-            "SUBLARR_DELIVERY_POLL_INTERVAL": self.delivery_poll_interval,
-            "SUBLARR_DELIVERY_LEASE": self.delivery_lease,
-            "SUBLARR_DELIVERY_SHUTDOWN_TIMEOUT": self.delivery_shutdown_timeout,
-            "SUBLARR_WEBHOOK_RETRY_BASE": self.webhook_retry_base,
-            "SUBLARR_WEBHOOK_RETRY_MAX": self.webhook_retry_max,
-            "SUBLARR_WEBHOOK_FAILURE_THRESHOLD": self.webhook_failure_threshold,
-            "SUBLARR_WEBHOOK_DENY_NETWORKS": ",".join(self.webhook_deny_networks),
-            "SUBLARR_HOOK_OUTPUT_LIMIT": self.hook_output_limit,
-            "SUBLARR_SUBSCRIPTION_CACHE_TTL": self.subscription_cache_ttl,
-            "SUBLARR_HOST": self.host,
-            "SUBLARR_PORT": self.port,
-            "SUBLARR_API_KEY": self.api_key,
-            "SUBLARR_SERVER_THREADS": self.server_threads,
-            "SUBLARR_CONFIG_FILE": None if self.config_file is None else str(self.config_file),
-        }
-
-
-KNOWN_KEYS: frozenset[str] = frozenset(Settings().as_dict())
-SECRET_KEYS: frozenset[str] = frozenset({"SUBLARR_API_KEY"})
+def _config_file(given: Mapping[str, Any], env: Mapping[str, str]) -> Path | None:
+    """The config file to read: the one named (it must exist), else the default one if it exists."""
+    for source in (given, env):
+        value = source.get("SUBLARR_CONFIG_FILE")
+        if value not in (None, ""):
+            return Path(os.path.abspath(Path(str(value)).expanduser()))
+    default = default_config_file()
+    return default if default.is_file() else None
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
-    """Read ``SUBLARR_*`` from the config file, the environment, then ``overrides``.
+    """The settings from, lowest first: defaults, the config file, the environment, ``overrides``.
 
+    ``overrides`` holds ``SUBLARR_*`` keys (flags, a Flask ``app.config``; other keys are
+    ignored, ``None`` values too). Without ``overrides`` this is ``current_settings()``:
+    the settings an entry point put in force, or the file and environment read afresh.
     Raises ``SettingsError`` for a value that cannot be used.
     """
-    env = {k: v for k, v in os.environ.items() if k.startswith("SUBLARR_")}
-    given = {k: v for k, v in (overrides or {}).items() if k.startswith("SUBLARR_")}
-    config_file = given.get("SUBLARR_CONFIG_FILE") or env.get("SUBLARR_CONFIG_FILE")
-    source: dict[str, Any] = read_config_file(config_file) if config_file else {}
-    source.update(env)
-    source.update(given)
-    kwargs: dict[str, Any] = {}
-    if config_file:
-        kwargs["config_file"] = Path(str(config_file)).expanduser()
-    if source.get("SUBLARR_HOST"):
-        kwargs["host"] = str(source["SUBLARR_HOST"]).strip()
-    if source.get("SUBLARR_PORT") not in (None, ""):
-        kwargs["port"] = _port("SUBLARR_PORT", source["SUBLARR_PORT"])
-    if source.get("SUBLARR_API_KEY"):
-        kwargs["api_key"] = str(source["SUBLARR_API_KEY"])
-    if source.get("SUBLARR_SERVER_THREADS") not in (None, ""):
-        kwargs["server_threads"] = _threads("SUBLARR_SERVER_THREADS", source["SUBLARR_SERVER_THREADS"])
-    if "SUBLARR_LOAD_PLUGINS" in source and source["SUBLARR_LOAD_PLUGINS"] is not None:
-        kwargs["load_plugins"] = _names(source["SUBLARR_LOAD_PLUGINS"])
-    if source.get("SUBLARR_DISABLE_PLUGINS"):
-        kwargs["disable_plugins"] = _names(source["SUBLARR_DISABLE_PLUGINS"])
-    if "SUBLARR_TRACE_PLUGINS" in source:
-        kwargs["trace_plugins"] = _flag("SUBLARR_TRACE_PLUGINS", source["SUBLARR_TRACE_PLUGINS"])
-    if source.get("SUBLARR_DATA_DIR"):
-        kwargs["data_dir"] = Path(str(source["SUBLARR_DATA_DIR"])).expanduser()
-    if source.get("SUBLARR_DATABASE_URL"):
-        kwargs["database_url"] = str(source["SUBLARR_DATABASE_URL"])
-    if source.get("SUBLARR_SCORING_CACHE_TTL") not in (None, ""):
-        kwargs["scoring_cache_ttl"] = _positive_float(
-            "SUBLARR_SCORING_CACHE_TTL", source["SUBLARR_SCORING_CACHE_TTL"]
-        )
-    if source.get("SUBLARR_HOOKS_DIR"):
-        kwargs["hooks_dir"] = Path(str(source["SUBLARR_HOOKS_DIR"])).expanduser()
-    kwargs.update(_delivery_settings(source))
+    if overrides is None:
+        return current_settings()
+    env = {k: v for k, v in os.environ.items() if k.startswith(PREFIX)}
+    given = {k: v for k, v in overrides.items() if isinstance(k, str) and k.startswith(PREFIX)}
+    given = {k: v for k, v in given.items() if v is not None}
+    config_file = _config_file(given, env)
+    from_file = read_config_file(config_file) if config_file is not None else {}
+    source: dict[str, Any] = {**from_file, **env, **given}
+    kwargs: dict[str, Any] = {"config_file": config_file}
+    for setting in SETTINGS:
+        if not setting.in_file or setting.key not in source:
+            continue
+        value = source[setting.key]
+        if isinstance(value, str) and not value.strip() and not setting.keep_empty:
+            continue
+        parsed = setting.parse(setting.key, value)
+        if isinstance(parsed, Path):
+            # Relative paths: from a config file, against its folder; otherwise against the cwd.
+            from_the_file = config_file is not None and setting.key not in env and setting.key not in given
+            base = config_file.parent if from_the_file else None
+            parsed = Path(os.path.abspath(parsed if base is None else base / parsed))
+        kwargs[setting.field] = parsed
     return Settings(**kwargs)
 
 
-# Delivery pipeline (script hooks and webhooks): setting -> (field, parser).
-_DELIVERY_KEYS: dict[str, tuple[str, Any]] = {
-    "SUBLARR_DELIVERY_WORKERS": ("delivery_workers", lambda k, v: _int_in(k, v, 1, 64)),
-    "SUBLARR_DELIVERY_POLL_INTERVAL": ("delivery_poll_interval", _positive_float),
-    "SUBLARR_DELIVERY_LEASE": ("delivery_lease", _positive_float),
-    "SUBLARR_DELIVERY_SHUTDOWN_TIMEOUT": ("delivery_shutdown_timeout", _positive_float),
-    "SUBLARR_WEBHOOK_RETRY_BASE": ("webhook_retry_base", _positive_float),
-    "SUBLARR_WEBHOOK_RETRY_MAX": ("webhook_retry_max", _positive_float),
-    "SUBLARR_WEBHOOK_FAILURE_THRESHOLD": (
-        "webhook_failure_threshold",
-        lambda k, v: _int_in(k, v, 0, 1_000_000),
-    ),
-    "SUBLARR_WEBHOOK_DENY_NETWORKS": ("webhook_deny_networks", _networks),
-    "SUBLARR_HOOK_OUTPUT_LIMIT": ("hook_output_limit", lambda k, v: _int_in(k, v, 0, 1 << 20)),
-    "SUBLARR_SUBSCRIPTION_CACHE_TTL": ("subscription_cache_ttl", _positive_float),
-}
+# -- the settings in force -------------------------------------------------------------------------------
+
+_in_force: list[Settings] = []
+_in_force_lock = threading.Lock()
 
 
-def _delivery_settings(source: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, (name, parse) in _DELIVERY_KEYS.items():
-        value = source.get(key)
-        if value is None or (value == "" and key != "SUBLARR_WEBHOOK_DENY_NETWORKS"):
-            continue
-        out[name] = parse(key, value)
-    return out
+@contextmanager
+def settings_in_force(settings: Settings) -> Iterator[Settings]:
+    """Make ``settings`` what ``current_settings()`` returns until the block ends."""
+    with _in_force_lock:
+        _in_force.append(settings)
+    try:
+        yield settings
+    finally:
+        with _in_force_lock:
+            for index in range(len(_in_force) - 1, -1, -1):
+                if _in_force[index] is settings:
+                    del _in_force[index]
+                    break
+
+
+def current_settings() -> Settings:
+    """The settings in force: the current Flask app's (inside its app context), those the
+    ``sublarr`` command put in force, else the config file and environment read afresh."""
+    flask = sys.modules.get("flask")
+    if flask is not None and flask.has_app_context():
+        settings = flask.current_app.extensions.get(FLASK_SETTINGS_KEY)
+        if isinstance(settings, Settings):
+            return settings
+    with _in_force_lock:
+        if _in_force:
+            return _in_force[-1]
+    return load_settings({})
+
+
+# -- docs ------------------------------------------------------------------------------------------------
+
+TABLE_START = "<!-- settings-table: generated from sublarr.core.settings.SETTINGS by `make docs` -->"
+TABLE_END = "<!-- /settings-table -->"
+
+
+def _default_text(setting: Setting) -> str:
+    if setting.default_doc is not None:
+        return setting.default_doc
+    value = _printable(next(f for f in fields(Settings) if f.name == setting.field).default)
+    if value is None:
+        return "unset"
+    if value is False:
+        return "off"
+    if value == "":
+        return "empty"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"`{value}`"
+
+
+def settings_table() -> list[dict[str, str]]:
+    """Every setting as ``{"key", "values", "default", "description"}`` (what the docs show)."""
+    return [
+        {
+            "key": s.key,
+            "values": s.parse.kind,
+            "default": _default_text(s),
+            "description": s.description,
+        }
+        for s in SETTINGS
+    ]
+
+
+def settings_markdown() -> str:
+    """The settings table as Markdown (README.md holds it between ``TABLE_START`` and ``TABLE_END``)."""
+    lines = ["| key | values | default | meaning |", "| --- | --- | --- | --- |"]
+    for row in settings_table():
+        lines.append(f"| `{row['key']}` | {row['values']} | {row['default']} | {row['description']} |")
+    return "\n".join(lines)
+
+
+def with_settings_table(text: str) -> str:
+    """``text`` (README.md) with the part between the table markers replaced by ``settings_markdown()``."""
+    head, start, rest = text.partition(TABLE_START)
+    _, end, tail = rest.partition(TABLE_END)
+    if not start or not end:
+        raise SettingsError(f"the settings table markers are missing: {TABLE_START} ... {TABLE_END}")
+    return f"{head}{TABLE_START}\n{settings_markdown()}\n{TABLE_END}{tail}"

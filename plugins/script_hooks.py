@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sublarr.core import hookimpl
-from sublarr.core.delivery import enqueue
-from sublarr.core.delivery.subscriptions import lookup
+from sublarr.core.delivery import enqueue_event
 
 
 class ScriptHooksPlugin:
@@ -20,9 +19,7 @@ class ScriptHooksPlugin:
 
     @hookimpl
     def on_event(self, event_name: str, payload: dict[str, Any], event_id: str, timestamp: str) -> None:
-        hook_ids = lookup(event_name)[0]
-        if hook_ids:
-            enqueue.enqueue_event("script", hook_ids, event_name, event_id, timestamp, payload)
+        enqueue_event("script", event_name, payload, event_id, timestamp)
 
 
 script_hooks = ScriptHooksPlugin()

@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sublarr.core import hookimpl
-from sublarr.core.delivery import enqueue
-from sublarr.core.delivery.subscriptions import lookup
+from sublarr.core.delivery import enqueue_event
 
 
 class WebhooksPlugin:
@@ -20,9 +19,7 @@ class WebhooksPlugin:
 
     @hookimpl
     def on_event(self, event_name: str, payload: dict[str, Any], event_id: str, timestamp: str) -> None:
-        webhook_ids = lookup(event_name)[1]
-        if webhook_ids:
-            enqueue.enqueue_event("webhook", webhook_ids, event_name, event_id, timestamp, payload)
+        enqueue_event("webhook", event_name, payload, event_id, timestamp)
 
 
 webhooks = WebhooksPlugin()

@@ -17,7 +17,8 @@ VENV_BIN = Path(sys.executable).parent
 @pytest.fixture(autouse=True)
 def _fresh_plugin_state(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
     """Every test starts without a current plugin manager, without SUBLARR_* env vars, and
-    with a default data dir of its own (never the user's ~/.local/share/sublarr)."""
+    with a default data dir and config dir of its own (never the user's ~/.local/share/sublarr
+    or ~/.config/sublarr/sublarr.toml)."""
     from sublarr.core.db import dispose_db
     from sublarr.core.plugin_manager import reset_plugin_manager
 
@@ -25,6 +26,7 @@ def _fresh_plugin_state(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytes
         if key.startswith("SUBLARR_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
     reset_plugin_manager()
     yield
     reset_plugin_manager()
@@ -51,3 +53,103 @@ def run_sublarr(
         env=full_env,
         timeout=timeout,
     )
+
+
+# ---- shared by the storage and delivery tests ------------------------------------------------
+
+# Read at import time: the autouse fixture above removes SUBLARR_* variables per test.
+POSTGRES_URL = os.environ.get("SUBLARR_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture
+def postgres_url():
+    """A URL whose connections work in a fresh schema of the test PostgreSQL server; dropped afterwards.
+
+    Skips (loudly) unless ``SUBLARR_TEST_POSTGRES_URL`` is set.
+    """
+    if not POSTGRES_URL:
+        pytest.skip(
+            "POSTGRESQL NOT TESTED: set SUBLARR_TEST_POSTGRES_URL=postgresql+psycopg://user:pass@host/db "
+            "(and install the 'postgres' extra) to run the PostgreSQL tests against a real server"
+        )
+    pytest.importorskip("psycopg", reason="the 'postgres' extra (psycopg) is not installed")
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from sublarr.core.db import dispose_db
+
+    schema = f"sublarr_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    dispose_db()
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        dispose_db()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def table_rows() -> dict[str, list[tuple]]:
+    """Every row of the plan's five tables, to prove that a refused call changed nothing."""
+    from sqlalchemy import select
+
+    from sublarr.core.db import get_engine
+    from sublarr.core.db.models import TABLE_NAMES, Base
+
+    with get_engine().connect() as conn:
+        return {
+            name: sorted(tuple(row) for row in conn.execute(select(Base.metadata.tables[name])))
+            for name in TABLE_NAMES
+        }
+
+
+def run_threads(count: int, target, *args) -> list[BaseException]:
+    """Run ``target(*args)`` in ``count`` threads at once; return what they raised."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            target(*args)
+        except BaseException as exc:  # noqa: BLE001 - returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return errors
+
+
+@pytest.fixture
+def delivery_env(monkeypatch, sublarr_db, plugin_manager, tmp_path) -> Path:
+    """A fresh database, the built-in plugins, short retry and poll waits; returns the hooks dir."""
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    monkeypatch.setenv("SUBLARR_HOOKS_DIR", str(hooks))
+    monkeypatch.setenv("SUBLARR_WEBHOOK_RETRY_BASE", "0.05")
+    monkeypatch.setenv("SUBLARR_DELIVERY_POLL_INTERVAL", "0.2")
+    return hooks
+
+
+def wait_logs(count: int, timeout: float = 10.0, **filters) -> list[dict]:
+    """Wait until the execution log holds ``count`` rows (of ``filters``); return them."""
+    import time
+
+    from sublarr.core.db.hooks import get_hook_logs
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        logs = get_hook_logs(**filters, limit=1000)
+        if len(logs) >= count:
+            return logs
+        time.sleep(0.02)
+    raise AssertionError(f"expected {count} log rows, got {get_hook_logs(**filters, limit=1000)}")

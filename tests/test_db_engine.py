@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy import inspect, select, text
 
 from sublarr.core.db import (
+    current_engine,
     current_revision,
     dispose_db,
     get_engine,
@@ -235,3 +236,45 @@ def test_migrations_are_found_in_a_non_editable_install(tmp_path):
     assert module_file.startswith(str(target))
     assert revision == head_revision()
     assert all(name in tables for name in TABLE_NAMES)
+
+
+def test_an_unusable_data_dir_raises_storage_error_naming_it(tmp_path, monkeypatch):
+    from sublarr.core.errors import StorageError
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    monkeypatch.setenv("SUBLARR_DATA_DIR", str(a_file))
+    with pytest.raises(StorageError, match=f"{a_file} is a file, not a directory"):
+        init_db()
+    monkeypatch.setenv("SUBLARR_DATA_DIR", str(a_file / "data"))
+    with pytest.raises(StorageError, match="a part of that path is a file"):
+        init_db()
+    with pytest.raises(StorageError, match="cannot open the database"):
+        upgrade_db(f"sqlite:///{a_file}/x.db")
+    assert current_revision(f"sqlite:///{a_file}/x.db") is None  # nothing there, nothing created
+
+
+def test_a_database_that_cannot_be_opened_raises_storage_error(tmp_path):
+    from sublarr.core.errors import StorageError
+
+    (tmp_path / "garbage.db").write_bytes(b"not a database" * 100)
+    with pytest.raises(StorageError, match="garbage.db: file is not a database"):
+        init_db(f"sqlite:///{tmp_path / 'garbage.db'}")
+    (tmp_path / "dir.db").mkdir()
+    with pytest.raises(StorageError, match="is a directory, not a database file"):
+        init_db(f"sqlite:///{tmp_path / 'dir.db'}")
+    with pytest.raises(StorageError, match="file is not a database"):
+        current_revision(f"sqlite:///{tmp_path / 'garbage.db'}")
+    assert current_engine() is None  # nothing half-open left behind
+
+
+def test_init_db_without_url_uses_the_settings_in_force(tmp_path, monkeypatch):
+    from sublarr.core.db.engine import database_url_for, resolve_database_url
+    from sublarr.core.settings import load_settings, settings_in_force
+
+    monkeypatch.setenv("SUBLARR_DATA_DIR", str(tmp_path / "env"))
+    settings = load_settings({"SUBLARR_DATA_DIR": str(tmp_path / "flag")})
+    assert database_url_for(settings).database == str(tmp_path / "flag" / "sublarr.db")
+    with settings_in_force(settings):
+        assert Path(init_db().url.database) == tmp_path / "flag" / "sublarr.db"
+    assert resolve_database_url(create_dir=False).database == str(tmp_path / "env" / "sublarr.db")

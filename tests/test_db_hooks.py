@@ -6,7 +6,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 
 from sublarr.core import NotFoundError, ValidationError
 from sublarr.core.db import get_engine, session_scope
@@ -29,36 +29,12 @@ from sublarr.core.db.hooks import (
     update_webhook_config,
     update_webhook_trigger_stats,
 )
-from sublarr.core.db.models import TABLE_NAMES, Base, HookLog
+from sublarr.core.db.models import Base, HookLog
 from sublarr.core.events.catalog import register_event, reset_catalog
 
+from conftest import run_threads, table_rows
+
 pytestmark = pytest.mark.usefixtures("sublarr_db")
-
-
-def snapshot() -> dict[str, list[tuple]]:
-    """Every row of the five tables, to prove a refused call changed nothing."""
-    with get_engine().connect() as conn:
-        return {
-            name: sorted(tuple(row) for row in conn.execute(select(Base.metadata.tables[name])))
-            for name in TABLE_NAMES
-        }
-
-
-def run_threads(count: int, target) -> None:
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            target()
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
 
 
 def test_plan_task2_verify_snippet(sublarr_db):
@@ -137,7 +113,7 @@ def test_delete_hook_and_missing_ids():
         update_hook_config(hook["id"], name="x")
     with pytest.raises(NotFoundError):
         update_hook_trigger_stats(hook["id"], True)
-    assert snapshot()["hook_configs"] == []
+    assert table_rows()["hook_configs"] == []
 
 
 def test_plugin_events_are_accepted_while_registered():
@@ -172,20 +148,6 @@ BAD_HOOKS = [
 ]
 
 
-@pytest.mark.parametrize(("field", "value"), BAD_HOOKS)
-def test_bad_hook_input_is_refused_and_nothing_is_written(field, value):
-    existing = create_hook_config("keep", "subtitle_downloaded", "keep.sh")
-    before = snapshot()
-    with pytest.raises(ValidationError) as create_error:
-        create_hook_config(**{**GOOD_HOOK, field: value})
-    assert create_error.value.field == field
-    with pytest.raises(ValidationError) as update_error:
-        update_hook_config(existing["id"], **{field: value})
-    assert update_error.value.field == field
-    assert field in str(update_error.value)
-    assert snapshot() == before
-
-
 @pytest.mark.parametrize(
     ("fields", "culprit"),
     [
@@ -201,11 +163,11 @@ def test_bad_hook_input_is_refused_and_nothing_is_written(field, value):
 )
 def test_update_hook_refuses_unknown_fields_and_bad_flags(fields, culprit):
     hook = create_hook_config("keep", "subtitle_downloaded", "keep.sh")
-    before = snapshot()
+    before = table_rows()
     with pytest.raises(ValidationError) as error:
         update_hook_config(hook["id"], **fields)
     assert error.value.field == culprit
-    assert snapshot() == before
+    assert table_rows() == before
 
 
 @pytest.mark.parametrize("bad_id", [0, -1, True, "1", None, 1.0])
@@ -302,22 +264,39 @@ BAD_WEBHOOKS = [
 ]
 
 
-@pytest.mark.parametrize(("field", "value"), BAD_WEBHOOKS)
-def test_bad_webhook_input_is_refused_and_nothing_is_written(field, value):
-    existing = create_webhook_config("keep", "*", "https://keep.example/")
-    before = snapshot()
+# kind -> (create, update, a good record, the record already stored)
+CRUD = {
+    "hook": (create_hook_config, update_hook_config, GOOD_HOOK, ("keep", "subtitle_downloaded", "keep.sh")),
+    "webhook": (
+        create_webhook_config,
+        update_webhook_config,
+        GOOD_WEBHOOK,
+        ("keep", "*", "https://keep.example/"),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "value"),
+    [("hook", *bad) for bad in BAD_HOOKS] + [("webhook", *bad) for bad in BAD_WEBHOOKS],
+)
+def test_bad_input_is_refused_and_nothing_is_written(kind, field, value):
+    create, update, good, keep = CRUD[kind]
+    existing = create(*keep)
+    before = table_rows()
     with pytest.raises(ValidationError) as create_error:
-        create_webhook_config(**{**GOOD_WEBHOOK, field: value})
+        create(**{**good, field: value})
     assert create_error.value.field == field
     with pytest.raises(ValidationError) as update_error:
-        update_webhook_config(existing["id"], **{field: value})
+        update(existing["id"], **{field: value})
     assert update_error.value.field == field
-    assert snapshot() == before
+    assert field in str(update_error.value)
+    assert table_rows() == before
 
 
 def test_update_webhook_refuses_fields_that_are_not_updatable():
     hook = create_webhook_config("keep", "*", "https://keep.example/")
-    before = snapshot()
+    before = table_rows()
     for field in ("trigger_count", "consecutive_failures", "script_path", "last_error", "bogus"):
         with pytest.raises(ValidationError) as error:
             update_webhook_config(hook["id"], **{field: 1})
@@ -325,7 +304,7 @@ def test_update_webhook_refuses_fields_that_are_not_updatable():
     # one bad field among good ones: nothing of it is written
     with pytest.raises(ValidationError):
         update_webhook_config(hook["id"], name="changed", retry_count=99)
-    assert snapshot() == before
+    assert table_rows() == before
 
 
 # ---- execution log -------------------------------------------------------------------------
@@ -412,11 +391,11 @@ def test_long_output_is_stored_truncated():
     ],
 )
 def test_bad_log_input_is_refused(kwargs, field):
-    before = snapshot()
+    before = table_rows()
     with pytest.raises(ValidationError) as error:
         log_hook_execution(**{"event_name": "e", "hook_type": "script", **kwargs})
     assert error.value.field == field
-    assert snapshot() == before
+    assert table_rows() == before
 
 
 @pytest.mark.parametrize(
@@ -434,11 +413,11 @@ def test_bad_log_input_is_refused(kwargs, field):
 )
 def test_bad_listing_arguments_are_refused(call, field):
     log_hook_execution(event_name="e", hook_type="script")
-    before = snapshot()
+    before = table_rows()
     with pytest.raises(ValidationError) as error:
         call()
     assert error.value.field == field
-    assert snapshot() == before
+    assert table_rows() == before
 
 
 # ---- trigger statistics --------------------------------------------------------------------
@@ -470,11 +449,11 @@ def test_webhook_trigger_stats_track_consecutive_failures():
     got = get_webhook_config(hook["id"])
     assert (got["trigger_count"], got["consecutive_failures"]) == (3, 0)
     assert (got["last_status_code"], got["last_error"]) == (204, "")
-    before = snapshot()
+    before = table_rows()
     for bad in ({"status_code": -1}, {"status_code": "200"}, {"error": None}):
         with pytest.raises(ValidationError):
             update_webhook_trigger_stats(hook["id"], False, **bad)
-    assert snapshot() == before
+    assert table_rows() == before
 
 
 def test_trigger_counts_are_exact_under_8_threads_on_a_sqlite_file(sublarr_db):
@@ -489,7 +468,7 @@ def test_trigger_counts_are_exact_under_8_threads_on_a_sqlite_file(sublarr_db):
             update_hook_trigger_stats(hook["id"], i % 2 == 0)
             update_webhook_trigger_stats(webhook["id"], False, status_code=500, error="down")
 
-    run_threads(8, work)
+    assert run_threads(8, work) == []
     assert get_hook_config(hook["id"])["trigger_count"] == 400
     got = get_webhook_config(webhook["id"])
     assert (got["trigger_count"], got["consecutive_failures"]) == (400, 400)

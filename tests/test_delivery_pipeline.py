@@ -22,13 +22,8 @@ from sublarr.core.settings import load_settings
 
 
 @pytest.fixture
-def env(monkeypatch, sublarr_db, plugin_manager, tmp_path):
-    """A fresh database, the built-in plugins, a hooks dir and short waits."""
-    hooks = tmp_path / "hooks"
-    hooks.mkdir()
-    monkeypatch.setenv("SUBLARR_HOOKS_DIR", str(hooks))
-    monkeypatch.setenv("SUBLARR_WEBHOOK_RETRY_BASE", "0.05")
-    monkeypatch.setenv("SUBLARR_DELIVERY_POLL_INTERVAL", "0.2")
+def env(delivery_env, sublarr_db):
+    """A fresh database (its URL), the built-in plugins, a hooks dir and short waits."""
     return sublarr_db
 
 
@@ -218,19 +213,6 @@ def test_start_and_stop_pool_manage_the_current_pool(env):
     finally:
         assert stop_pool() is True
     assert get_current_pool() is None and not pool.started
-    from sublarr.core.delivery.pool import background_for_app
-
-    class App:
-        config = {"SUBLARR_DELIVERY_WORKERS": "3", "OTHER": 1}
-
-    service = background_for_app(App())
-    assert service.status() == "stopped"
-    service.start()
-    try:
-        assert service.status() == "ok (3 workers, 0 busy)" and get_current_pool() is service.pool
-    finally:
-        service.stop()
-    assert service.status() == "stopped" and get_current_pool() is None
 
 
 def test_cli_hooks_webhooks_and_logs(env, webhook_receiver, tmp_path):

@@ -6,44 +6,22 @@ CI); each test works in a new schema it drops afterwards.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import uuid
 
 import pytest
 
 from sublarr.core import emit_event
 
-POSTGRES_URL = os.environ.get("SUBLARR_TEST_POSTGRES_URL", "")  # read before the autouse fixture clears it
-
 
 @pytest.fixture
-def postgres_db():
+def postgres_db(postgres_url):
     """The current database is a fresh schema on the test PostgreSQL server."""
-    if not POSTGRES_URL:
-        pytest.skip("POSTGRESQL NOT TESTED: set SUBLARR_TEST_POSTGRES_URL to run the delivery queue on it")
-    pytest.importorskip("psycopg")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from sublarr.core.db import init_db
 
-    from sublarr.core.db import dispose_db, init_db
-
-    schema = f"sublarr_dlv_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    dispose_db()
-    engine = init_db(url.render_as_string(hide_password=False))
+    engine = init_db(postgres_url)
     assert engine.dialect.name == "postgresql"
-    try:
-        yield engine
-    finally:
-        dispose_db()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    return engine
 
 
 def test_concurrent_claims_skip_locked_rows(postgres_db):

@@ -1,5 +1,5 @@
 """The delivery pipeline's pure parts: signing (checked against the standardwebhooks package),
-the retry schedule, Retry-After, the URL deny-list and the subscription-cache invalidation rule."""
+the retry schedule, Retry-After, the URL deny-list; and when the subscription cache is invalidated."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import standardwebhooks
 
 from sublarr.core.delivery import signing
 from sublarr.core.delivery.retry_policy import RetryPolicy, is_retryable_status, parse_retry_after
-from sublarr.core.delivery.subscriptions import touches_subscriptions
 from sublarr.core.delivery.url_policy import UrlPolicy, UrlRefusedError
 from sublarr.core.errors import ValidationError
 from sublarr.core.settings import SettingsError, load_settings
@@ -113,17 +112,53 @@ def test_deny_list_is_configurable():
         load_settings({"SUBLARR_WEBHOOK_DENY_NETWORKS": "nonsense"})
 
 
-def test_only_subscription_changing_statements_invalidate_the_cache():
-    assert touches_subscriptions("INSERT INTO webhook_configs (name) VALUES (?)")
-    assert touches_subscriptions("DELETE FROM hook_configs WHERE hook_configs.id = ?")
-    assert touches_subscriptions("UPDATE webhook_configs SET enabled=? WHERE webhook_configs.id = ?")
-    assert touches_subscriptions(
-        "UPDATE hook_configs SET event_name=?, updated_at=? WHERE hook_configs.id = ?"
-    )
-    stats = (
-        "UPDATE webhook_configs SET trigger_count=(coalesce(webhook_configs.trigger_count, ?) + ?) "
-        "WHERE webhook_configs.id = ? RETURNING webhook_configs.consecutive_failures, webhook_configs.enabled"
-    )
-    assert not touches_subscriptions(stats)
-    assert not touches_subscriptions("SELECT hook_configs.id FROM hook_configs WHERE enabled = 1")
-    assert not touches_subscriptions("INSERT INTO hook_log (hook_id) VALUES (?)")
+def test_subscription_cache_is_invalidated_by_configuration_writes_only(sublarr_db):
+    from sqlalchemy import create_engine
+
+    from sublarr.core.db import get_engine
+    from sublarr.core.db import hooks as storage
+    from sublarr.core.delivery.subscriptions import SubscriptionCache, invalidate
+
+    cache = SubscriptionCache(ttl=60)
+    assert cache.lookup("batch_complete") == ((), ())
+    webhook = storage.create_webhook_config("w", "*", "https://example.com/")
+    hook = storage.create_hook_config("h", "batch_complete", "h.sh")
+    assert cache.lookup("batch_complete") == ((hook["id"],), (webhook["id"],))
+    assert cache.lookup("hook_executed") == ((), ())  # a * webhook does not get hook_executed
+    queries = cache.queries
+
+    # Statistics and log rows are not configuration: the cached answer stays.
+    storage.update_webhook_trigger_stats(webhook["id"], False, status_code=500, error="down")
+    storage.update_hook_trigger_stats(hook["id"], True)
+    storage.log_hook_execution(hook_id=hook["id"], event_name="batch_complete", hook_type="script")
+    assert cache.lookup("batch_complete") == ((hook["id"],), (webhook["id"],))
+    assert cache.queries == queries
+
+    # A configuration change through storage is seen at once.
+    storage.update_hook_config(hook["id"], enabled=False)
+    assert cache.lookup("batch_complete") == ((), (webhook["id"],))
+
+    # No listener on SQLAlchemy engines: another engine's statements change nothing here.
+    generation = storage.config_generation()
+    other = create_engine("sqlite://")
+    with other.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE hook_configs (id INTEGER, enabled INTEGER)")
+        conn.exec_driver_sql("UPDATE hook_configs SET enabled = 0")
+    other.dispose()
+    assert storage.config_generation() == generation
+
+    # Raw SQL on our database is seen after invalidate(), or once the TTL ran out.
+    with get_engine().begin() as conn:
+        conn.exec_driver_sql("UPDATE webhook_configs SET enabled = 0")
+    short = SubscriptionCache(ttl=0.05)
+    with get_engine().begin() as conn:
+        conn.exec_driver_sql("UPDATE webhook_configs SET enabled = 1")
+    assert short.lookup("batch_complete") == ((), (webhook["id"],))
+    with get_engine().begin() as conn:
+        conn.exec_driver_sql("UPDATE webhook_configs SET enabled = 0")
+    assert cache.lookup("batch_complete") == ((), (webhook["id"],))  # not seen yet
+    assert short.lookup("batch_complete") == ((), (webhook["id"],))
+    time.sleep(0.1)
+    assert short.lookup("batch_complete") == ((), ())  # the TTL ran out
+    invalidate()
+    assert cache.lookup("batch_complete") == ((), ())

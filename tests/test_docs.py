@@ -110,3 +110,33 @@ def test_the_tracing_example_runs(plugin_manager, capsys):
         {"emit_event": emit_event},
     )
     assert "on_event" in capsys.readouterr().out
+
+
+# -- README.md's settings table is generated from sublarr.core.settings.SETTINGS -------------------------
+
+
+def test_readme_settings_table_is_the_settings_table():
+    from sublarr.core.settings import TABLE_END, TABLE_START, with_settings_table
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert readme.count(TABLE_START) == 1 and readme.count(TABLE_END) == 1
+    assert with_settings_table(readme) == readme, "README.md's settings table is stale: run `make docs`"
+
+
+def test_every_setting_the_readme_names_exists():
+    from sublarr.core.settings import KNOWN_KEYS
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    named = set(re.findall(r"`(SUBLARR_[A-Z_]+)`", readme)) - {"SUBLARR_TITLE", "SUBLARR_EVENT"}
+    assert named <= KNOWN_KEYS, named - KNOWN_KEYS
+
+
+def test_settings_quoted_in_plugins_md_have_the_real_defaults():
+    from sublarr.core.settings import KNOWN_KEYS, settings_table
+
+    defaults = {row["key"]: row["default"] for row in settings_table()}
+    rows = re.findall(r"^\| `(SUBLARR_[A-Z_]+)` \|.*\| (`[^|]*`) \|$", PLUGINS_MD, re.M)
+    assert len(rows) >= 5
+    for key, default in rows:
+        assert key in KNOWN_KEYS, key
+        assert default == defaults[key], f"PLUGINS.md says {key} defaults to {default}, it is {defaults[key]}"

@@ -25,6 +25,7 @@ def test_every_source_folder_is_a_listed_package():
                 continue
             rel = init.parent.relative_to(REPO_ROOT).parts
             found.add(".".join(("sublarr", *rel)))
+    found.add("sublarr")  # the namespace itself: core/namespace/, only __main__.py (python -m sublarr)
     assert found == listed
 
 

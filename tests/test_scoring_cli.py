@@ -211,6 +211,7 @@ def test_cli_reports_an_unusable_database(tmp_path):
     out = run_sublarr("providers", "list", env=env)
     assert out.returncode == 1
     assert "cannot open the database" in out.stderr
+    # The configured storage is unusable: score does not quietly fall back to the defaults.
     out = run_sublarr("score", "--matches", "hash", env=env)
-    assert out.returncode == 0 and out.stdout.strip() == "359"
-    assert "default weights" in out.stderr
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.startswith("Error: cannot open the database") and "Traceback" not in out.stderr

@@ -14,15 +14,13 @@ from sublarr.core.db import hooks as store
 from sublarr.core.delivery import ScriptRefusedError, add_hook, fire
 from sublarr.core.settings import load_settings
 
+from conftest import wait_logs
+
 
 @pytest.fixture
-def hooks_dir(tmp_path, monkeypatch, sublarr_db, plugin_manager):
-    """A hooks directory (SUBLARR_HOOKS_DIR) on a fresh database with the built-in plugins."""
-    directory = tmp_path / "hooks"
-    directory.mkdir()
-    monkeypatch.setenv("SUBLARR_HOOKS_DIR", str(directory))
-    monkeypatch.setenv("SUBLARR_DELIVERY_POLL_INTERVAL", "0.2")
-    return directory
+def hooks_dir(delivery_env):
+    """The hooks directory (SUBLARR_HOOKS_DIR) on a fresh database with the built-in plugins."""
+    return delivery_env
 
 
 def script(directory: Path, name: str, body: str, executable: bool = True) -> Path:
@@ -30,16 +28,6 @@ def script(directory: Path, name: str, body: str, executable: bool = True) -> Pa
     path.write_text("#!/bin/sh\n" + body)
     path.chmod(0o755 if executable else 0o644)
     return path
-
-
-def wait_logs(count: int, timeout: float = 10.0, **filters) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        logs = store.get_hook_logs(**filters, limit=1000)
-        if len(logs) >= count:
-            return logs
-        time.sleep(0.02)
-    raise AssertionError(f"expected {count} log rows, got {store.get_hook_logs(**filters, limit=1000)}")
 
 
 def process_gone(pid: int) -> bool:
@@ -96,8 +84,9 @@ def test_long_values_are_capped_in_the_environment(hooks_dir, tmp_path):
     hook = add_hook("len", "subtitle_downloaded", "len.sh")
     from sublarr.core.delivery.script_runner import ENV_VALUE_LIMIT, build_environment
 
-    env = build_environment("subtitle_downloaded", "x", {"title": "a" * 10_000})
-    assert len(env["SUBLARR_TITLE"]) == ENV_VALUE_LIMIT
+    env = build_environment("subtitle_downloaded", "x", {"title": "a" * 100_000})
+    assert len(env["SUBLARR_TITLE"].encode()) == ENV_VALUE_LIMIT
+    assert env["SUBLARR_TITLE"].startswith("a" * 1000) and "...[truncated" in env["SUBLARR_TITLE"]
     assert fire.test_hook(hook["id"]).success
     assert out.read_text() == "Sublarr Test"
 

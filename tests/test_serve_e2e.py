@@ -6,8 +6,10 @@ it and the last one stops it with SIGINT, as Ctrl-C would, and checks the drain.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import stat
@@ -24,7 +26,7 @@ import socketio
 
 from sublarr.core.delivery.signing import generate_secret
 
-from conftest import VENV_BIN, free_port
+from conftest import VENV_BIN, free_port, run_sublarr
 
 START_TIMEOUT = 30
 
@@ -48,13 +50,15 @@ def _read_lines(stream, sink: list[str]) -> None:
         sink.append(line.rstrip("\n"))
 
 
-def start_server(data_dir: Path) -> Server:
-    """Run `sublarr serve` on a free port; return once it printed its banner."""
-    port = free_port()
+def start_server(data_dir: Path, args: list[str] | None = None, port: int | None = None) -> Server:
+    """Run `sublarr serve` on a free port (or `sublarr *args` on ``port``); return once it is up."""
+    port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUBLARR_")}
     env.update({"SUBLARR_DELIVERY_POLL_INTERVAL": "0.2", "SUBLARR_LOAD_PLUGINS": "sublarr"})
+    if args is None:
+        args = ["serve", "--port", str(port), "--data-dir", str(data_dir)]
     process = subprocess.Popen(
-        [str(VENV_BIN / "sublarr"), "serve", "--port", str(port), "--data-dir", str(data_dir)],
+        [str(VENV_BIN / "sublarr"), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -128,6 +132,34 @@ def test_socketio_without_key_is_refused(server):
         client.connect(server.url, transports=["websocket"], wait_timeout=5)
     with pytest.raises(socketio.exceptions.ConnectionError):
         client.connect(server.url, transports=["polling"], headers={"X-Api-Key": "wrong"}, wait_timeout=5)
+
+
+LOG_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: "
+)
+
+
+def test_one_log_format_and_no_forged_lines(server):
+    forged = "2099-01-01T00:00:00+0000 ERROR sublarr.core.web.server: forged"
+    answer = requests.post(
+        f"{server.url}/api/v1/webhook/sonarr?apikey={server.key}",
+        json={"eventType": f"Test\n{forged}", "series": {"title": "Dark"}},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    deadline = time.monotonic() + 10
+    while not any("forged" in line for line in server.output) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (logged,) = [line for line in server.output if "forged" in line]
+    assert LOG_LINE.match(logged) and "Test\\n2099-01-01" in logged, logged
+    assert not any(line.startswith("2099-") for line in server.output)
+    # Gunicorn's lines and sublarr's share the format; the banner is the only other output.
+    logs = [line for line in server.output if LOG_LINE.match(line)]
+    assert any(" INFO gunicorn.error: Booting worker" in line for line in logs), logs
+    assert any(" INFO sublarr.core.delivery.worker_pool: " in line for line in logs), logs
+    others = [line for line in server.output if not LOG_LINE.match(line)]
+    strays = [line for line in others if not line.startswith(("sublarr 0", "  ", "Press Ctrl-C"))]
+    assert others and not strays, strays
 
 
 def test_event_reaches_socketio_and_a_signed_webhook(server, webhook_receiver):
@@ -217,6 +249,13 @@ def test_ctrl_c_drains_a_running_delivery_and_exits_cleanly(server, webhook_rece
     client.disconnect()
 
 
+def test_the_key_is_printed_once_and_never_logged(server):
+    assert server.process.poll() is not None  # all output is in
+    with_key = [line for line in server.output if server.key in line]
+    assert with_key and all(line in server.banner for line in with_key)
+    assert [line.split()[0] for line in with_key] == ["API", "open"]
+
+
 def test_second_start_keeps_the_key_unprinted_and_sigterm_stops_it(server):
     assert server.process.poll() is not None  # the module's server was stopped above
     again = start_server(server.data_dir)
@@ -232,3 +271,32 @@ def test_second_start_keeps_the_key_unprinted_and_sigterm_stops_it(server):
     finally:
         if again.process.poll() is None:
             again.process.kill()
+
+
+def test_server_and_command_line_with_one_config_file_share_the_database(tmp_path):
+    """`sublarr serve --config cfg.toml` and `sublarr --config cfg.toml weights set`: one database."""
+    port = free_port()
+    config = tmp_path / "cfg.toml"
+    config.write_text(f'data_dir = "{tmp_path / "data"}"\nport = {port}\nscoring_cache_ttl = 0\n')
+    server = start_server(tmp_path / "data", ["serve", "--config", str(config)], port=port)
+    try:
+        assert f"  data       {tmp_path / 'data'}" in server.banner
+        out = run_sublarr("--config", str(config), "weights", "set", "hash=111")
+        assert out.returncode == 0, out.stderr
+        with sqlite3.connect(tmp_path / "data" / "sublarr.db") as db:
+            stored = db.execute("SELECT weight_key, weight_value FROM scoring_weights").fetchall()
+        assert stored == [("hash", 111)]
+        weights = server.api("GET", "/scoring/weights").json()
+        assert weights["stored"]["episode"] == {"hash": 111}, weights
+        assert weights["effective"]["episode"]["hash"] == 111, weights
+
+        # Without flags, from the default config file: the same database again.
+        home = tmp_path / "xdg-config"
+        (home / "sublarr").mkdir(parents=True)
+        shutil.copy(config, home / "sublarr" / "sublarr.toml")
+        shown = run_sublarr("weights", "show", "--json", env={"XDG_CONFIG_HOME": str(home)})
+        assert shown.returncode == 0, shown.stderr
+        assert next(w for w in json.loads(shown.stdout)["episode"] if w["key"] == "hash")["value"] == 111
+    finally:
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=20) == 0, "\n".join(server.output)

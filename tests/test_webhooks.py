@@ -17,29 +17,20 @@ from sublarr.core.delivery import (
     fire,
     get_webhook,
     list_webhooks,
+    public_webhook,
     update_webhook,
 )
 from sublarr.core.delivery import store as deliveries
 from sublarr.core.delivery.subscriptions import cache
 from sublarr.core.testing.receiver import Reply
 
+from conftest import wait_logs
+
 
 @pytest.fixture
-def env(monkeypatch, sublarr_db, plugin_manager):
-    """A fresh database, the built-in plugins, and short retry waits."""
-    monkeypatch.setenv("SUBLARR_WEBHOOK_RETRY_BASE", "0.05")
-    monkeypatch.setenv("SUBLARR_DELIVERY_POLL_INTERVAL", "0.2")
+def env(delivery_env, sublarr_db):
+    """A fresh database (its URL), the built-in plugins, and short retry waits."""
     return sublarr_db
-
-
-def wait_logs(count: int, timeout: float = 10.0, **filters) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        logs = store.get_hook_logs(**filters, limit=1000)
-        if len(logs) >= count:
-            return logs
-        time.sleep(0.02)
-    raise AssertionError(f"expected {count} log rows, got {store.get_hook_logs(**filters, limit=1000)}")
 
 
 def test_deliveries_are_signed_enveloped_and_verify_with_standardwebhooks(
@@ -279,6 +270,17 @@ def test_emit_returns_before_a_slow_receiver_answers(env, webhook_receiver, deli
     webhook_receiver.wait_for(2, timeout=5)
     assert time.perf_counter() - started < 2  # both sent in parallel while emit had long returned
     webhook_receiver.stop()  # abandon the slow answers instead of waiting for them at teardown
+
+
+def test_listings_mask_the_secret_header_values_and_url_credentials(env):
+    url = "http://alice:pa55word@127.0.0.1:9/h?token=t0ken-1&x=1"
+    hook = add_webhook("m", "*", url, headers={"Authorization": "Bearer abc"})
+    shown = public_webhook(get_webhook(hook["id"]))
+    assert shown["url"] == "http://alice:****@127.0.0.1:9/h?token=****&x=1"
+    assert shown["headers"] == {"Authorization": "****"}
+    assert shown["secret"].startswith("whsec_********") and hook["secret"] not in str(shown)
+    assert list_webhooks() == [shown]
+    assert get_webhook(hook["id"])["url"] == url  # stored as given
 
 
 def test_test_webhook_fires_once_now_with_a_sample(env, webhook_receiver):

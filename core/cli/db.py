@@ -1,10 +1,15 @@
-"""``sublarr db``: show and upgrade the database schema revision."""
+"""``sublarr db``: show and upgrade the database schema revision.
+
+Without ``--url`` the commands use the configured database (``sublarr config show``:
+``SUBLARR_DATABASE_URL``, else ``<data dir>/sublarr.db``); errors reach the user through
+the root group's handler as one ``Error:`` line.
+"""
 
 from __future__ import annotations
 
 import click
 
-from sublarr.core.errors import SublarrError
+_URL_HELP = "SQLAlchemy URL.  [default: the configured database, see `sublarr config show`]"
 
 
 def _describe(url: str | None) -> str:
@@ -19,28 +24,22 @@ def db_group() -> None:
 
 
 @db_group.command("upgrade")
-@click.option("--url", help="SQLAlchemy URL; default SUBLARR_DATABASE_URL or <data dir>/sublarr.db.")
+@click.option("--url", help=_URL_HELP)
 def upgrade_command(url: str | None) -> None:
     """Migrate the database to the newest schema revision (creating it when needed)."""
     from sublarr.core.db.engine import upgrade_db
 
-    try:
-        revision = upgrade_db(url)
-    except SublarrError as exc:
-        raise click.ClickException(str(exc)) from None
+    revision = upgrade_db(url)
     click.echo(f"{_describe(url)}: at revision {revision} (head)")
 
 
 @db_group.command("current")
-@click.option("--url", help="SQLAlchemy URL; default SUBLARR_DATABASE_URL or <data dir>/sublarr.db.")
+@click.option("--url", help=_URL_HELP)
 def current_command(url: str | None) -> None:
     """Print the database's schema revision and the newest one this sublarr ships."""
     from sublarr.core.db.engine import current_revision, head_revision
 
-    try:
-        current = current_revision(url)
-    except SublarrError as exc:
-        raise click.ClickException(str(exc)) from None
+    current = current_revision(url)
     head = head_revision()
     if current is None:
         state = "not initialised: run `sublarr db upgrade`"

@@ -12,23 +12,58 @@
     sublarr webhooks test ID
     sublarr webhooks remove ID
     sublarr logs [--hook N | --webhook N] [--limit 50] [--json]
+
+``list``, ``test`` and ``remove`` are made once for both kinds by ``target_group``; each
+kind adds its own ``add``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import click
 
 from sublarr.core.cli.tables import format_table
+from sublarr.core.db.hooks import get_hook_logs
 from sublarr.core.delivery import admin
-from sublarr.core.delivery.fire import test_hook, test_webhook
+from sublarr.core.delivery.fire import fire_target
 from sublarr.core.errors import SublarrError
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-def _fail(exc: Exception) -> click.ClickException:
-    return click.ClickException(str(exc))
+
+def errors_as_messages(func: F) -> F:
+    """Print a ``SublarrError`` as ``Error: ...`` and exit 1, instead of a traceback.
+
+    The one place this module turns errors into messages; it goes once ``cli.main`` has a
+    root handler for them.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SublarrError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+Column = tuple[str, Callable[[dict[str, Any]], Any]]
+
+
+def print_rows(rows: list[dict[str, Any]], as_json: bool, empty: str, columns: Sequence[Column]) -> None:
+    """``rows`` as JSON, or as a table of ``columns`` (header, value of a row), or ``empty``."""
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    elif not rows:
+        click.echo(empty)
+    else:
+        click.echo(format_table([[value(r) for _, value in columns] for r in rows], [h for h, _ in columns]))
 
 
 def _print_result(result: Any) -> None:
@@ -52,12 +87,84 @@ def _print_result(result: Any) -> None:
         raise SystemExit(1)
 
 
+# The first columns of both kinds' tables.
+_TARGET_COLUMNS: tuple[Column, ...] = (
+    ("id", lambda r: r["id"]),
+    ("name", lambda r: r["name"]),
+    ("event", lambda r: r["event_name"]),
+    ("enabled", lambda r: "yes" if r["enabled"] else "no"),
+)
+
+
+# ---- what both kinds share: list, test, remove ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetCommands:
+    """The texts and table of one kind's command group."""
+
+    kind: admin.TargetKind
+    name: str  # the group: "hooks"
+    help: str
+    list_help: str
+    empty: str  # printed by list when there is none
+    columns: Sequence[Column]
+    test_verb: str  # "Run" / "Send"
+
+
+def target_group(spec: TargetCommands) -> click.Group:
+    """The ``list``, ``test`` and ``remove`` commands of one kind, in a group named ``spec.name``."""
+    kind, label = spec.kind, spec.kind.label
+    id_arg = f"{label}_id"
+    group = click.Group(spec.name, help=spec.help)
+
+    @group.command("list", help=spec.list_help)
+    @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+    def list_command(as_json: bool) -> None:
+        print_rows(admin.list_targets(kind), as_json, spec.empty, spec.columns)
+
+    @group.command(
+        "test",
+        help=f"{spec.test_verb} {label} {id_arg.upper()} once now with a sample payload (event type 'test').",
+    )
+    @click.argument(id_arg, type=int)
+    @errors_as_messages
+    def test_command(**ids: int) -> None:
+        _print_result(fire_target(kind, ids[id_arg]))
+
+    @group.command("remove", help=f"Remove {label} {id_arg.upper()} (its log is kept).")
+    @click.argument(id_arg, type=int)
+    @errors_as_messages
+    def remove_command(**ids: int) -> None:
+        admin.remove(kind, ids[id_arg])
+        click.echo(f"removed {label} {ids[id_arg]}")
+
+    return group
+
+
+def _added(kind: admin.TargetKind, record: dict[str, Any]) -> None:
+    click.echo(f"added {kind.label} {record['id']} ({record['name']}) on {record['event_name']}")
+
+
 # ---- hooks -------------------------------------------------------------------------------
 
-
-@click.group("hooks")
-def hooks_group() -> None:
-    """Script hooks: run a script from the hooks directory when an event happens."""
+hooks_group = target_group(
+    TargetCommands(
+        kind=admin.HOOK,
+        name="hooks",
+        help="Script hooks: run a script from the hooks directory when an event happens.",
+        list_help="List script hooks.",
+        empty="No script hooks.",
+        columns=(
+            *_TARGET_COLUMNS,
+            ("script", lambda r: r["script_path"]),
+            ("timeout", lambda r: r["timeout_seconds"]),
+            ("runs", lambda r: r["trigger_count"]),
+            ("last", lambda r: r["last_status"] or "-"),
+        ),
+        test_verb="Run",
+    )
+)
 
 
 @hooks_group.command("add")
@@ -72,69 +179,33 @@ def hooks_group() -> None:
     show_default=True,
     help="Seconds before the script and its children are killed.",
 )
+@errors_as_messages
 def hooks_add(name: str, event: str, script: str, timeout_seconds: int) -> None:
     """Add hook NAME running SCRIPT (inside SUBLARR_HOOKS_DIR) on EVENT."""
-    try:
-        record = admin.add_hook(name, event, script, timeout_seconds)
-    except SublarrError as exc:
-        raise _fail(exc) from None
-    click.echo(f"added hook {record['id']} ({record['name']}) on {record['event_name']}")
-
-
-@hooks_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def hooks_list(as_json: bool) -> None:
-    """List script hooks."""
-    rows = admin.list_hooks()
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        click.echo("No script hooks.")
-        return
-    click.echo(
-        format_table(
-            [
-                [
-                    r["id"],
-                    r["name"],
-                    r["event_name"],
-                    "yes" if r["enabled"] else "no",
-                    r["script_path"],
-                    r["timeout_seconds"],
-                    r["trigger_count"],
-                    r["last_status"] or "-",
-                ]
-                for r in rows
-            ],
-            ["id", "name", "event", "enabled", "script", "timeout", "runs", "last"],
-        )
-    )
-
-
-@hooks_group.command("test")
-@click.argument("hook_id", type=int)
-def hooks_test(hook_id: int) -> None:
-    """Run hook HOOK_ID once now with a sample payload (event type 'test')."""
-    try:
-        result = test_hook(hook_id)
-    except SublarrError as exc:
-        raise _fail(exc) from None
-    _print_result(result)
-
-
-@hooks_group.command("remove")
-@click.argument("hook_id", type=int)
-def hooks_remove(hook_id: int) -> None:
-    """Remove hook HOOK_ID (its log is kept)."""
-    try:
-        admin.remove_hook(hook_id)
-    except SublarrError as exc:
-        raise _fail(exc) from None
-    click.echo(f"removed hook {hook_id}")
+    _added(admin.HOOK, admin.add_hook(name, event, script, timeout_seconds))
 
 
 # ---- webhooks ----------------------------------------------------------------------------
+
+webhooks_group = target_group(
+    TargetCommands(
+        kind=admin.WEBHOOK,
+        name="webhooks",
+        help="Outgoing webhooks: POST a signed JSON envelope when an event happens.",
+        list_help="List webhooks; secrets and header values are masked.",
+        empty="No webhooks.",
+        columns=(
+            *_TARGET_COLUMNS,
+            ("method", lambda r: r["method"]),
+            ("url", lambda r: r["url"]),
+            ("secret", lambda r: r["secret"] or "-"),
+            ("headers", lambda r: ", ".join(r["headers"]) or "-"),
+            ("failures", lambda r: r["consecutive_failures"]),
+            ("disabled because", lambda r: r["disabled_reason"] or "-"),
+        ),
+        test_verb="Send",
+    )
+)
 
 
 def _parse_headers(values: tuple[str, ...]) -> dict[str, str]:
@@ -145,11 +216,6 @@ def _parse_headers(values: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"{value!r} is not 'Name: value'", param_hint="--header")
         headers[name.strip()] = content.strip()
     return headers
-
-
-@click.group("webhooks")
-def webhooks_group() -> None:
-    """Outgoing webhooks: POST a signed JSON envelope when an event happens."""
 
 
 @webhooks_group.command("add")
@@ -169,6 +235,7 @@ def webhooks_group() -> None:
     metavar="'NAME: VALUE'",
     help="A custom header (e.g. Authorization); repeatable.",
 )
+@errors_as_messages
 def webhooks_add(
     name: str,
     event: str,
@@ -180,88 +247,12 @@ def webhooks_add(
     headers: tuple[str, ...],
 ) -> None:
     """Add webhook NAME calling URL on EVENT ('*' for every event)."""
-    try:
-        record = admin.add_webhook(
-            name,
-            event,
-            url,
-            secret,
-            retry_count,
-            timeout_seconds,
-            method=method,
-            headers=_parse_headers(headers),
-        )
-    except SublarrError as exc:
-        raise _fail(exc) from None
-    click.echo(f"added webhook {record['id']} ({record['name']}) on {record['event_name']}")
+    record = admin.add_webhook(
+        name, event, url, secret, retry_count, timeout_seconds, method=method, headers=_parse_headers(headers)
+    )
+    _added(admin.WEBHOOK, record)
     if not secret:
         click.echo(f"signing secret (shown once): {record['secret']}")
-
-
-@webhooks_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def webhooks_list(as_json: bool) -> None:
-    """List webhooks; secrets and header values are masked."""
-    rows = admin.list_webhooks()
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        click.echo("No webhooks.")
-        return
-    click.echo(
-        format_table(
-            [
-                [
-                    r["id"],
-                    r["name"],
-                    r["event_name"],
-                    "yes" if r["enabled"] else "no",
-                    r["method"],
-                    r["url"],
-                    r["secret"] or "-",
-                    ", ".join(r["headers"]) or "-",
-                    r["consecutive_failures"],
-                    r["disabled_reason"] or "-",
-                ]
-                for r in rows
-            ],
-            [
-                "id",
-                "name",
-                "event",
-                "enabled",
-                "method",
-                "url",
-                "secret",
-                "headers",
-                "failures",
-                "disabled because",
-            ],
-        )
-    )
-
-
-@webhooks_group.command("test")
-@click.argument("webhook_id", type=int)
-def webhooks_test(webhook_id: int) -> None:
-    """Send webhook WEBHOOK_ID once now with a sample payload (event type 'test')."""
-    try:
-        result = test_webhook(webhook_id)
-    except SublarrError as exc:
-        raise _fail(exc) from None
-    _print_result(result)
-
-
-@webhooks_group.command("remove")
-@click.argument("webhook_id", type=int)
-def webhooks_remove(webhook_id: int) -> None:
-    """Remove webhook WEBHOOK_ID (its log is kept)."""
-    try:
-        admin.remove_webhook(webhook_id)
-    except SublarrError as exc:
-        raise _fail(exc) from None
-    click.echo(f"removed webhook {webhook_id}")
 
 
 # ---- logs --------------------------------------------------------------------------------
@@ -272,38 +263,22 @@ def webhooks_remove(webhook_id: int) -> None:
 @click.option("--webhook", "webhook_id", type=int, help="Only this webhook's deliveries.")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@errors_as_messages
 def logs_command(hook_id: int | None, webhook_id: int | None, limit: int, as_json: bool) -> None:
     """Show the hook and webhook execution log, newest first."""
-    from sublarr.core.db.hooks import get_hook_logs
-
-    try:
-        rows = get_hook_logs(hook_id=hook_id, webhook_id=webhook_id, limit=limit)
-    except SublarrError as exc:
-        raise _fail(exc) from None
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        click.echo("No log entries.")
-        return
-    click.echo(
-        format_table(
-            [
-                [
-                    r["triggered_at"][:19],
-                    r["hook_type"],
-                    r["hook_id"] if r["hook_id"] is not None else r["webhook_id"],
-                    r["event_name"],
-                    "ok" if r["success"] else "FAILED",
-                    r["exit_code"] if r["exit_code"] is not None else (r["status_code"] or "-"),
-                    f"{r['duration_ms']:.0f}",
-                    (r["error"] or "").splitlines()[0][:60] if r["error"] else "",
-                ]
-                for r in rows
-            ],
-            ["time", "type", "id", "event", "result", "code", "ms", "error"],
-        )
+    rows = get_hook_logs(hook_id=hook_id, webhook_id=webhook_id, limit=limit)
+    print_rows(
+        rows,
+        as_json,
+        "No log entries.",
+        (
+            ("time", lambda r: r["triggered_at"][:19]),
+            ("type", lambda r: r["hook_type"]),
+            ("id", lambda r: r["hook_id"] if r["hook_id"] is not None else r["webhook_id"]),
+            ("event", lambda r: r["event_name"]),
+            ("result", lambda r: "ok" if r["success"] else "FAILED"),
+            ("code", lambda r: r["exit_code"] if r["exit_code"] is not None else (r["status_code"] or "-")),
+            ("ms", lambda r: f"{r['duration_ms']:.0f}"),
+            ("error", lambda r: (r["error"] or "").splitlines()[0][:60] if r["error"] else ""),
+        ),
     )
-
-
-COMMANDS = (hooks_group, webhooks_group, logs_command)

@@ -1,8 +1,22 @@
-"""The ``sublarr`` command line: a click group that plugins extend with ``register_commands``."""
+"""The ``sublarr`` command line: the root group, its global options and its one error handler.
+
+``sublarr [--config FILE] [--data-dir DIR] [--log-level LEVEL] COMMAND ...``: the root
+makes the invocation's one ``Settings`` (flags > environment > config file > defaults,
+``sublarr.core.cli.context``), puts it in force, logs at its level and loads the plugins it
+allows; plugins add commands with ``register_commands``.
+
+Commands that read or write sublarr's data (``STORAGE_COMMANDS``) open the configured
+database first: when it cannot be used they end with ``Error: ...`` and exit status 1,
+before doing anything. Every error a command lets through - a ``SublarrError``, a database
+error, an ``OSError`` - is printed the same way, never as a traceback (``--log-level
+debug`` logs the traceback too).
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 from typing import Any
 
@@ -10,6 +24,7 @@ import click
 
 from sublarr.core import __version__
 from sublarr.core.cli import scoring as scoring_cli
+from sublarr.core.cli.context import get_settings, use_settings
 from sublarr.core.cli.db import db_group
 from sublarr.core.cli.hooks import hooks_group, logs_command, webhooks_group
 from sublarr.core.cli.serve import config_group, serve_command
@@ -17,7 +32,17 @@ from sublarr.core.cli.tables import format_table
 from sublarr.core.errors import SublarrError
 from sublarr.core.events.catalog import describe_catalog
 from sublarr.core.events.emit import emit_event
-from sublarr.core.plugin_manager import get_plugin_manager
+from sublarr.core.log_format import escape_control
+from sublarr.core.plugin_manager import get_plugin_manager, load_plugins
+from sublarr.core.settings import LOG_LEVELS
+
+logger = logging.getLogger(__name__)
+
+# Commands that need the configured database; it is opened before they run.
+STORAGE_COMMANDS = frozenset({"score", "weights", "providers", "hooks", "webhooks", "logs", "emit"})
+# Commands that take settings flags of their own and set up the invocation themselves.
+OWN_SETTINGS_COMMANDS = frozenset({"serve", "config"})
+_REST_KEY = "sublarr.rest_args"
 
 
 def _parse_value(text: str) -> Any:
@@ -27,10 +52,114 @@ def _parse_value(text: str) -> Any:
         return text
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def error_message(exc: BaseException) -> str:
+    """What the user is told about ``exc``: one line (control characters escaped), no traceback."""
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    if isinstance(exc, SublarrError):
+        return escape_control(str(exc))
+    if isinstance(exc, SQLAlchemyError):
+        # SQLAlchemy appends the statement and a link on lines of their own.
+        detail = str(exc.orig) if isinstance(exc, DBAPIError) else str(exc)
+        return "database error: " + escape_control(detail.strip().split("\n", 1)[0])
+    if isinstance(exc, OSError):
+        text = exc.strerror or str(exc)
+        return escape_control(text if exc.filename is None else f"{exc.filename}: {text}")
+    return f"unexpected {type(exc).__name__}: {escape_control(str(exc))} (--log-level debug shows where)"
+
+
+class RootGroup(click.Group):
+    """The ``sublarr`` group: plugin commands, global settings and one error handler."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._commands_from: object | None = None
+
+    def add_plugin_commands(self, pm: Any) -> bool:
+        """Let ``pm``'s plugins add their commands (once per plugin manager); True if it ran now."""
+        if self._commands_from is pm:
+            return False
+        self._commands_from = pm
+        pm.call_hook("register_commands", cli=self)
+        return True
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and self.add_plugin_commands(load_plugins(get_settings(ctx))):
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        try:
+            self.add_plugin_commands(load_plugins(get_settings(ctx)))
+        except SublarrError as exc:  # help still lists the built-in commands
+            logger.warning("plugin commands not listed: %s", exc)
+        return super().list_commands(ctx)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        ctx.meta[_REST_KEY] = (command, list(rest))
+        return name, command, rest
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except BrokenPipeError:  # `sublarr ... | head`: the reader is gone, nothing to say
+            _silence_stdout()
+            raise click.exceptions.Exit(1) from None
+        except Exception as exc:  # noqa: BLE001 - every error becomes one line, never a traceback
+            logger.debug("%s failed", ctx.invoked_subcommand or "sublarr", exc_info=exc)
+            raise click.ClickException(error_message(exc)) from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test runner's buffer)
+        pass
+
+
+def _asks_for_help(ctx: click.Context) -> bool:
+    command, rest = ctx.meta.get(_REST_KEY, (None, []))
+    if isinstance(command, click.Group) and not rest:
+        return True
+    return any(arg in ctx.help_option_names for arg in rest)
+
+
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sublarr")
-def cli() -> None:
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="A TOML file of settings.  [default: SUBLARR_CONFIG_FILE, else ~/.config/sublarr/sublarr.toml]",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(),
+    help="Where the database, the API key and the hooks live.  [default: SUBLARR_DATA_DIR]",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    help="What to log to stderr.  [default: SUBLARR_LOG_LEVEL, else warning; info for serve]",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_file: str | None, data_dir: str | None, log_level: str | None) -> None:
     """sublarr: events, hooks and custom scoring for Sonarr/Radarr subtitles."""
+    if ctx.invoked_subcommand in OWN_SETTINGS_COMMANDS:
+        return
+    settings = use_settings(ctx, get_settings(ctx))
+    if ctx.invoked_subcommand in STORAGE_COMMANDS and not _asks_for_help(ctx):
+        from sublarr.core.db.engine import database_url_for, init_db
+
+        init_db(database_url_for(settings))
 
 
 # Scoring: `sublarr score`, `sublarr weights ...`, `sublarr providers ...`.
@@ -125,17 +254,11 @@ cli.add_command(logs_command)
 
 
 def build_cli() -> click.Group:
-    """The root command with every plugin's commands added."""
-    pm = get_plugin_manager()
-    pm.call_hook("register_commands", cli=cli)
+    """The root command with the current plugin manager's commands added."""
+    cli.add_plugin_commands(get_plugin_manager())
     return cli
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
-    try:
-        group = build_cli()
-    except SublarrError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
-    group.main(args=argv, prog_name="sublarr")
+    """Console-script entry point (also ``python -m sublarr``)."""
+    cli.main(args=argv, prog_name="sublarr")

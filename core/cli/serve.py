@@ -1,41 +1,28 @@
-"""``sublarr serve`` (the server) and ``sublarr config show`` (the effective configuration)."""
+"""``sublarr serve`` (the server) and ``sublarr config show`` / ``config keys`` (the configuration).
+
+``serve --config/--data-dir/--host/--port`` and ``config show --config`` win over the
+global options of the same name; both then use the one settings loader
+(``sublarr.core.cli.context``), like every other command.
+"""
 
 from __future__ import annotations
 
 import errno
 import json
 import logging
-import os
 import socket
 import sys
 from typing import Any
 
 import click
 
-from sublarr.core.errors import SublarrError
-from sublarr.core.settings import SECRET_KEYS, Settings, load_settings
+from sublarr.core.cli.context import settings_with, use_settings
+from sublarr.core.cli.tables import format_table
+from sublarr.core.settings import SECRET_KEYS, Settings, settings_markdown, settings_table
 
 logger = logging.getLogger(__name__)
 
-_CONFIG_HELP = "A TOML file of settings (port = 8767, ...); also SUBLARR_CONFIG_FILE."
-
-
-def _apply_options(**values: Any) -> Settings:
-    """Command-line options win over the environment and the config file, for the whole process."""
-    names = {
-        "config_file": "SUBLARR_CONFIG_FILE",
-        "host": "SUBLARR_HOST",
-        "port": "SUBLARR_PORT",
-        "data_dir": "SUBLARR_DATA_DIR",
-    }
-    for option, key in names.items():
-        value = values.get(option)
-        if value is not None:
-            os.environ[key] = str(value)
-    try:
-        return load_settings()
-    except SublarrError as exc:
-        raise click.ClickException(str(exc)) from None
+_CONFIG_HELP = "A TOML file of settings (port = 8767, ...); also SUBLARR_CONFIG_FILE or the global --config."
 
 
 def check_bindable(host: str, port: int) -> None:
@@ -79,6 +66,12 @@ def effective_config(settings: Settings) -> dict[str, Any]:
     shown = {key: mask_value(key, value) for key, value in settings.as_dict().items()}
     if settings.api_key is None:
         shown["SUBLARR_API_KEY"] = f"(generated; kept in {settings.data_dir / 'api_key'})"
+    if settings.log_level is None:
+        shown["SUBLARR_LOG_LEVEL"] = "(warning; info for serve)"
+    if settings.database_url is None:
+        from sublarr.core.db.engine import DB_FILENAME
+
+        shown["SUBLARR_DATABASE_URL"] = f"(embedded: {settings.data_dir / DB_FILENAME})"
     return shown
 
 
@@ -87,30 +80,33 @@ def effective_config(settings: Settings) -> dict[str, Any]:
 @click.option("--port", type=click.IntRange(0, 65535), help="Port.  [default: 8767, or SUBLARR_PORT]")
 @click.option(
     "--data-dir",
-    type=click.Path(file_okay=False),
+    type=click.Path(),
     help="Where the database and the API key live.  [default: SUBLARR_DATA_DIR]",
 )
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help=_CONFIG_HELP)
-def serve_command(host: str | None, port: int | None, data_dir: str | None, config_file: str | None) -> None:
+@click.pass_context
+def serve_command(
+    ctx: click.Context, host: str | None, port: int | None, data_dir: str | None, config_file: str | None
+) -> None:
     """Run the server: REST API, Socket.IO and the hook/webhook workers on one port."""
-    from sublarr.core.db import dispose_db, init_db
+    from sublarr.core.db.engine import database_url_for, dispose_db, init_db
     from sublarr.core.web.api_auth import load_or_create_api_key
-    from sublarr.core.web.app_factory import database_url
     from sublarr.core.web.server import banner, run_server
 
-    settings = _apply_options(host=host, port=port, data_dir=data_dir, config_file=config_file)
+    settings = settings_with(
+        ctx,
+        SUBLARR_HOST=host,
+        SUBLARR_PORT=port,
+        SUBLARR_DATA_DIR=data_dir,
+        SUBLARR_CONFIG_FILE=config_file,
+    )
+    use_settings(ctx, settings, default_log_level="info")
     check_bindable(settings.host, settings.port)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    url = database_url(settings)
-    try:
-        init_db(url)  # created and migrated on first start, before any worker runs
-        dispose_db()
-        key = load_or_create_api_key(settings.data_dir, settings.api_key)
-    except (SublarrError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
-    raw_url = url if isinstance(url, str) else url.render_as_string(hide_password=False)
-    shown_url = mask_value("SUBLARR_DATABASE_URL", raw_url)
+    url = database_url_for(settings)
+    init_db(url)  # created and migrated on first start, before any worker runs
+    dispose_db()
+    key = load_or_create_api_key(settings.data_dir, settings.api_key)
+    shown_url = mask_value("SUBLARR_DATABASE_URL", url.render_as_string(hide_password=False))
 
     def on_ready(bound_host: str, bound_port: int) -> None:
         click.echo(banner(settings, bound_host, bound_port, key, shown_url))
@@ -129,9 +125,10 @@ def config_group() -> None:
 @config_group.command("show")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help=_CONFIG_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def config_show_command(config_file: str | None, as_json: bool) -> None:
-    """Print the effective configuration (file, environment, defaults), secrets masked."""
-    settings = _apply_options(config_file=config_file)
+@click.pass_context
+def config_show_command(ctx: click.Context, config_file: str | None, as_json: bool) -> None:
+    """Print the effective configuration (flags, environment, config file, defaults), secrets masked."""
+    settings = use_settings(ctx, settings_with(ctx, SUBLARR_CONFIG_FILE=config_file))
     shown = effective_config(settings)
     if as_json:
         click.echo(json.dumps(shown, indent=2))
@@ -139,3 +136,20 @@ def config_show_command(config_file: str | None, as_json: bool) -> None:
     width = max(len(key) for key in shown)
     for key, value in shown.items():
         click.echo(f"{key:<{width}}  {'' if value is None else value}")
+
+
+@config_group.command("keys")
+@click.option("--markdown", is_flag=True, help="Print the Markdown table README.md holds.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def config_keys_command(markdown: bool, as_json: bool) -> None:
+    """List every setting: key, accepted values, default and meaning."""
+    if markdown:
+        click.echo(settings_markdown())
+    elif as_json:
+        click.echo(json.dumps(settings_table(), indent=2))
+    else:
+        rows = [
+            [r[name].replace("`", "") for name in ("key", "values", "default", "description")]
+            for r in settings_table()
+        ]
+        click.echo(format_table(rows, ["key", "values", "default", "meaning"]))

@@ -1,9 +1,13 @@
 """The database engine: where sublarr's tables live and how to reach them.
 
 * ``init_db(url=None)`` - open the database and bring its schema to the newest Alembic
-  revision; returns the process-wide ``Engine``. Without ``url`` it uses
-  ``SUBLARR_DATABASE_URL`` and, when that is unset, the embedded SQLite file
-  ``<SUBLARR_DATA_DIR>/sublarr.db`` (its directory is created, mode 0700).
+  revision; returns the process-wide ``Engine``. Without ``url`` it uses the settings in
+  force (``sublarr.core.settings.current_settings``): ``SUBLARR_DATABASE_URL`` and, when
+  that is unset, the embedded SQLite file ``<SUBLARR_DATA_DIR>/sublarr.db`` (its directory
+  is created, mode 0700; the file is created owner-only, mode 0600, and SQLite gives its
+  ``-wal`` and ``-shm`` files the same mode, whatever the umask or the mode of a directory
+  that already existed). A data dir or database that cannot be used raises
+  ``StorageError`` saying which path or URL and why.
 * ``get_engine()`` - the process-wide engine, calling ``init_db()`` on first use.
 * ``session_scope()`` - a ``Session`` that commits on success and rolls back on error.
 * ``dispose_db()`` - close every connection and forget the engine (tests, shutdown).
@@ -20,16 +24,23 @@ thread-safe. Migrations ship inside the package (``sublarr/core/db/migrations``)
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+from sublarr.core.errors import StorageError
+
+if TYPE_CHECKING:
+    from sublarr.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -49,23 +60,78 @@ def _is_sqlite_memory(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
-def resolve_database_url(url: str | URL | None = None, *, create_dir: bool = True) -> URL:
-    """The URL ``init_db(url)`` would open: ``url``, ``SUBLARR_DATABASE_URL`` or the embedded file.
+def database_url_for(settings: Settings) -> URL:
+    """The database ``settings`` name: ``SUBLARR_DATABASE_URL``, else ``<data dir>/sublarr.db``."""
+    if settings.database_url:
+        try:
+            return make_url(settings.database_url)
+        except ArgumentError:
+            raise StorageError("SUBLARR_DATABASE_URL is not a database URL like sqlite:///path") from None
+    return URL.create("sqlite", database=str(settings.data_dir / DB_FILENAME))
+
+
+def resolve_database_url(
+    url: str | URL | None = None, *, create_dir: bool = True, settings: Settings | None = None
+) -> URL:
+    """The URL ``init_db(url)`` would open: ``url``, else the one of ``settings`` (default: in force).
 
     For a SQLite file the parent directory is created when ``create_dir`` is true.
     """
-    from sublarr.core.settings import load_settings
-
     if url is None:
-        settings = load_settings()
-        url = settings.database_url or URL.create("sqlite", database=str(settings.data_dir / DB_FILENAME))
-    resolved = make_url(url)
+        from sublarr.core.settings import current_settings
+
+        resolved = database_url_for(settings if settings is not None else current_settings())
+    else:
+        resolved = make_url(url)
     if create_dir and resolved.get_backend_name() == "sqlite" and not _is_sqlite_memory(resolved):
-        directory = Path(str(resolved.database)).expanduser().parent
-        if not directory.is_dir():
-            # The data dir also holds webhook secrets and the API key: owner only.
-            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        problem = _make_private_dir(Path(str(resolved.database)).expanduser().parent)
+        if problem is not None:
+            where = resolved.render_as_string(hide_password=True)
+            raise StorageError(f"cannot open the database {where}: {problem}")
     return resolved
+
+
+def _make_private_dir(directory: Path) -> str | None:
+    """Create ``directory`` owner-only (0700) unless it exists; what is wrong with it, or None."""
+    if directory.is_dir():
+        return None
+    if directory.exists():
+        return f"{directory} is a file, not a directory"
+    try:
+        # The data dir also holds webhook secrets and the API key: owner only.
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except (NotADirectoryError, FileExistsError):
+        return f"{directory} cannot be created: a part of that path is a file, not a directory"
+    except OSError as exc:
+        return f"{directory} cannot be created: {exc.strerror or exc}"
+    return None
+
+
+def ensure_private_dir(directory: Path, what: str = "data directory") -> Path:
+    """Create ``directory`` (and its parents) owner-only, mode 0700, unless it exists.
+
+    Raises ``StorageError`` naming the path when it is a file, lies under a file, or
+    cannot be created.
+    """
+    directory = Path(directory).expanduser()
+    problem = _make_private_dir(directory)
+    if problem is not None:
+        raise StorageError(f"the {what} cannot be used: {problem}")
+    return directory
+
+
+def _storage_error(url: URL, exc: DatabaseError) -> StorageError:
+    """A ``StorageError`` for a database that cannot be opened, the URL's password hidden."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    where = url.render_as_string(hide_password=True)
+    hint = ""
+    if url.get_backend_name() == "sqlite" and not _is_sqlite_memory(url):
+        path = Path(str(url.database)).expanduser()
+        if path.is_dir():
+            hint = f" ({path} is a directory, not a database file)"
+        elif reason == "unable to open database file":
+            hint = f" (may sublarr write to {path.parent}?)"
+    return StorageError(f"cannot open the database {where}: {reason}{hint}")
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -79,11 +145,27 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _create_private_sqlite_file(url: URL) -> None:
+    """Create the SQLite file of ``url`` owner-only (0600) if it does not exist yet.
+
+    It holds webhook secrets. SQLite creates the ``-wal`` and ``-shm`` files with the mode
+    of the database file, so they are owner-only too.
+    """
+    if _is_sqlite_memory(url) or str(url.database).startswith("file:"):
+        return
+    try:
+        fd = os.open(Path(str(url.database)).expanduser(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:  # it exists (left as it is), or SQLite will report why it cannot be opened
+        return
+    os.close(fd)
+
+
 def create_sublarr_engine(url: str | URL) -> Engine:
     """A new ``Engine`` for ``url`` with sublarr's connection settings (no migration run)."""
     url = make_url(url)
     kwargs: dict[str, Any] = {"future": True}
     if url.get_backend_name() == "sqlite":
+        _create_private_sqlite_file(url)
         kwargs["connect_args"] = {"check_same_thread": False}
         if _is_sqlite_memory(url):
             # One shared connection, or every pooled connection would see its own empty database.
@@ -145,6 +227,9 @@ def init_db(url: str | URL | None = None) -> Engine:
         engine = create_sublarr_engine(resolved)
         try:
             revision = _run_upgrade(engine)
+        except DatabaseError as exc:
+            engine.dispose()
+            raise _storage_error(resolved, exc) from exc
         except BaseException:
             engine.dispose()
             raise
@@ -227,6 +312,8 @@ def upgrade_db(url: str | URL | None = None) -> str:
     engine = create_sublarr_engine(resolved)
     try:
         return _run_upgrade(engine)
+    except DatabaseError as exc:
+        raise _storage_error(resolved, exc) from exc
     finally:
         engine.dispose()
 
@@ -249,6 +336,8 @@ def current_revision(url: str | URL | None = None) -> str | None:
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
+    except DatabaseError as exc:
+        raise _storage_error(resolved, exc) from exc
     finally:
         engine.dispose()
 

@@ -28,19 +28,34 @@ Deleting a hook or webhook keeps its log rows (use ``clear_hook_logs``).
 Trigger statistics are updated with single atomic SQL increments, so concurrent
 deliveries never lose a count. Script output and error text longer than
 ``MAX_OUTPUT_CHARS`` is stored truncated.
+
+Script hooks and webhooks are two kinds of one thing, a delivery target: ``HOOKS`` and
+``WEBHOOKS`` describe each kind's table and fields, and one set of functions
+(``create_target``, ``get_target``, ``list_targets``, ``update_target``, ``delete_target``)
+serves both; the plan's functions are thin names over them. The writers of ``hook_log``
+(``write_log``) and of trigger statistics (``write_hook_stats``, ``write_webhook_stats``)
+take a connection, so the delivery pipeline records an attempt with them inside its own
+transaction.
+
+Every committed change of a hook's or webhook's configuration made here changes
+``config_generation()``; the delivery pipeline's subscription cache compares it.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
-from sublarr.core.db.engine import session_scope
+from sublarr.core.db.engine import get_engine
 from sublarr.core.db.models import HookConfig, HookLog, WebhookConfig, utcnow_iso
+from sublarr.core.db.prepared import run_prepared
 from sublarr.core.db.validators import (
     check_bool,
     check_event_name,
@@ -57,28 +72,44 @@ from sublarr.core.db.validators import (
 from sublarr.core.errors import NotFoundError, ValidationError
 
 __all__ = [
+    "HOOKS",
     "HOOK_TIMEOUT_RANGE",
     "HOOK_UPDATABLE_FIELDS",
     "RETRY_COUNT_RANGE",
+    "WEBHOOKS",
     "WEBHOOK_TIMEOUT_RANGE",
     "WEBHOOK_UPDATABLE_FIELDS",
+    "TARGET_TABLES",
+    "TargetTable",
     "clear_hook_logs",
     "clear_old_hook_logs",
+    "config_generation",
     "create_hook_config",
+    "create_target",
     "create_webhook_config",
     "delete_hook_config",
+    "delete_target",
     "delete_webhook_config",
+    "disable_webhook",
     "get_hook_config",
     "get_hook_configs",
     "get_hook_log_count",
     "get_hook_logs",
+    "get_target",
     "get_webhook_config",
     "get_webhook_configs",
+    "list_targets",
     "log_hook_execution",
+    "mark_config_changed",
+    "reset_webhook_failures",
     "update_hook_config",
     "update_hook_trigger_stats",
+    "update_target",
     "update_webhook_config",
     "update_webhook_trigger_stats",
+    "write_hook_stats",
+    "write_log",
+    "write_webhook_stats",
 ]
 
 logger = logging.getLogger(__name__)
@@ -97,16 +128,46 @@ MAX_LIST_LIMIT = 10_000
 MAX_LOG_DAYS = 36_500
 WILDCARD_EVENT = "*"
 
-HOOK_UPDATABLE_FIELDS = frozenset({"name", "event_name", "script_path", "timeout_seconds", "enabled"})
-WEBHOOK_UPDATABLE_FIELDS = frozenset(
-    {"name", "event_name", "url", "secret", "enabled", "retry_count", "timeout_seconds"}
-)
-
 _HOOK_TYPE = re.compile(r"[a-z][a-z0-9_]*")
 
 
-def _truncate(text: str) -> str:
+def _truncate(text: str | None) -> str:
+    text = text or ""
     return text if len(text) <= MAX_OUTPUT_CHARS else text[:MAX_OUTPUT_CHARS]
+
+
+# ---- the two kinds of delivery target ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetTable:
+    """One kind of delivery target in storage: its table and the check of each updatable field."""
+
+    kind: str  # "script" or "webhook": the delivery kind and the log's hook_type
+    label: str  # "hook" or "webhook": in messages and ValidationError/NotFoundError text
+    model: Any  # HookConfig or WebhookConfig
+    checks: Mapping[str, Callable[[Any], Any]]  # updatable field -> check returning the stored value
+    wildcard: bool  # whether event_name may be "*" (every event)
+    create_args: tuple[str, ...]  # the arguments of the plan's create_* function, in order
+
+    @property
+    def table(self) -> Any:
+        """The SQLAlchemy ``Table``."""
+        return self.model.__table__
+
+    @property
+    def updatable(self) -> frozenset[str]:
+        """The fields ``update_target`` accepts."""
+        return frozenset(self.checks)
+
+    def named(self, *values: Any) -> dict[str, Any]:
+        """``values`` given in the order of ``create_args``, by field name."""
+        return dict(zip(self.create_args, values, strict=True))
+
+    def check(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """``fields`` checked, as they are stored; ``ValidationError`` names the first bad one."""
+        check_fields(self.label, fields, self.updatable)
+        return {field: self.checks[field](value) for field, value in fields.items()}
 
 
 def _check_script_path(value: Any) -> str:
@@ -116,95 +177,180 @@ def _check_script_path(value: Any) -> str:
     return path
 
 
-def _check_hook_field(field: str, value: Any) -> Any:
-    if field == "name":
-        return check_name("name", value, NAME_MAX_CHARS)
-    if field == "event_name":
-        return check_event_name("event_name", value, allow_wildcard=False)
-    if field == "script_path":
-        return _check_script_path(value)
-    if field == "timeout_seconds":
-        return check_int("timeout_seconds", value, *HOOK_TIMEOUT_RANGE)
-    if field == "enabled":
-        return int(check_bool("enabled", value))
-    raise AssertionError(field)  # pragma: no cover - check_fields ran first
+def _check_name(value: Any) -> str:
+    return check_name("name", value, NAME_MAX_CHARS)
 
 
-def _check_webhook_field(field: str, value: Any) -> Any:
-    if field == "name":
-        return check_name("name", value, NAME_MAX_CHARS)
-    if field == "event_name":
-        return check_event_name("event_name", value, allow_wildcard=True)
-    if field == "url":
-        return check_http_url("url", value, URL_MAX_CHARS)
-    if field == "secret":
-        return check_str("secret", value, SECRET_MAX_CHARS)
-    if field == "retry_count":
-        return check_int("retry_count", value, *RETRY_COUNT_RANGE)
-    if field == "timeout_seconds":
-        return check_int("timeout_seconds", value, *WEBHOOK_TIMEOUT_RANGE)
-    if field == "enabled":
-        return int(check_bool("enabled", value))
-    raise AssertionError(field)  # pragma: no cover - check_fields ran first
+def _check_enabled(value: Any) -> int:
+    return int(check_bool("enabled", value))
 
 
-def _list_configs(
-    query: Select[Any], model: Any, enabled_only: Any, limit: Any, offset: Any
+HOOKS = TargetTable(
+    kind="script",
+    label="hook",
+    model=HookConfig,
+    checks={
+        "name": _check_name,
+        "event_name": lambda value: check_event_name("event_name", value, allow_wildcard=False),
+        "script_path": _check_script_path,
+        "timeout_seconds": lambda value: check_int("timeout_seconds", value, *HOOK_TIMEOUT_RANGE),
+        "enabled": _check_enabled,
+    },
+    wildcard=False,
+    create_args=("name", "event_name", "script_path", "timeout_seconds"),
+)
+WEBHOOKS = TargetTable(
+    kind="webhook",
+    label="webhook",
+    model=WebhookConfig,
+    checks={
+        "name": _check_name,
+        "event_name": lambda value: check_event_name("event_name", value, allow_wildcard=True),
+        "url": lambda value: check_http_url("url", value, URL_MAX_CHARS),
+        "secret": lambda value: check_str("secret", value, SECRET_MAX_CHARS),
+        "retry_count": lambda value: check_int("retry_count", value, *RETRY_COUNT_RANGE),
+        "timeout_seconds": lambda value: check_int("timeout_seconds", value, *WEBHOOK_TIMEOUT_RANGE),
+        "enabled": _check_enabled,
+    },
+    wildcard=True,
+    create_args=("name", "event_name", "url", "secret", "retry_count", "timeout_seconds"),
+)
+TARGET_TABLES = {table.kind: table for table in (HOOKS, WEBHOOKS)}
+HOOK_UPDATABLE_FIELDS = HOOKS.updatable
+WEBHOOK_UPDATABLE_FIELDS = WEBHOOKS.updatable
+
+
+# ---- change notice for caches --------------------------------------------------------------
+
+_generation = 0
+_generation_lock = threading.Lock()
+
+
+def config_generation() -> int:
+    """A number that changes after every committed change of a hook's or webhook's configuration."""
+    return _generation
+
+
+def mark_config_changed() -> None:
+    """Say that hook or webhook configuration changed (call after the change is committed).
+
+    The functions of this module call it themselves; code that changes a configuration any
+    other way (the delivery pipeline disabling a webhook, webhook options) calls it too.
+    """
+    global _generation
+    with _generation_lock:
+        _generation += 1
+
+
+# ---- one CRUD core for both kinds ----------------------------------------------------------
+
+
+def _record(model: Any, row: Any) -> dict[str, Any]:
+    """A result row as the record dict ``model.as_dict`` would give (0/1 flags as bool)."""
+    record = dict(row._mapping)
+    for column in model._bool_columns:
+        if record.get(column) is not None:
+            record[column] = bool(record[column])
+    return record
+
+
+def create_target(table: TargetTable, **fields: Any) -> dict[str, Any]:
+    """Store a hook or webhook of ``fields`` (checked; the others take their default); return it."""
+    values = table.check(fields)
+    now = utcnow_iso()
+    with get_engine().begin() as conn:
+        row = conn.execute(
+            insert(table.table).values(**values, created_at=now, updated_at=now).returning(*table.table.c)
+        ).one()
+    mark_config_changed()
+    record = _record(table.model, row)
+    logger.info("created %s %d %r on %s", table.label, record["id"], record["name"], record["event_name"])
+    return record
+
+
+def get_target(table: TargetTable, target_id: int) -> dict[str, Any] | None:
+    """The hook or webhook with id ``target_id``, or ``None``."""
+    target_id = check_id(f"{table.label}_id", target_id)
+    with get_engine().connect() as conn:
+        row = conn.execute(select(table.table).where(table.table.c.id == target_id)).first()
+    return _record(table.model, row) if row is not None else None
+
+
+def list_targets(
+    table: TargetTable,
+    event_name: str | None = None,
+    *,
+    enabled_only: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    enabled_only = check_bool("enabled_only", enabled_only)
+    """Stored hooks or webhooks in id order; with ``event_name``, those of it (and of ``*``)."""
+    columns = table.table.c
+    query = select(table.table)
+    if event_name is not None:
+        event_name = check_str("event_name", event_name, NAME_MAX_CHARS)
+        match = columns.event_name == event_name
+        query = query.where(or_(match, columns.event_name == WILDCARD_EVENT) if table.wildcard else match)
+    if check_bool("enabled_only", enabled_only):
+        query = query.where(columns.enabled == 1)
     checked_limit, checked_offset = check_page(limit, offset, max_limit=MAX_LIST_LIMIT, allow_none=True)
-    if enabled_only:
-        query = query.where(model.enabled == 1)
-    query = query.order_by(model.id).offset(checked_offset)
+    query = query.order_by(columns.id).offset(checked_offset)
     if checked_limit is not None:
         query = query.limit(checked_limit)
-    with session_scope() as session:
-        return [row.as_dict() for row in session.scalars(query)]
+    with get_engine().connect() as conn:
+        return [_record(table.model, row) for row in conn.execute(query)]
 
 
-def _update_row(model: Any, kind: str, record_id: int, values: dict[str, Any]) -> None:
-    with session_scope() as session:
-        result = session.execute(
-            update(model).where(model.id == record_id).values(**values),
-            execution_options={"synchronize_session": False},
-        )
+def _update_row(conn: Connection, table: TargetTable, target_id: int, values: dict[str, Any]) -> None:
+    """Update one row; ``NotFoundError`` when there is none."""
+    result = conn.execute(update(table.table).where(table.table.c.id == target_id).values(**values))
+    if result.rowcount == 0:
+        raise NotFoundError(f"{table.label} {target_id} does not exist")
+
+
+def update_target(table: TargetTable, target_id: int, **fields: Any) -> None:
+    """Change the given fields (see ``table.updatable``) of a hook or webhook."""
+    target_id = check_id(f"{table.label}_id", target_id)
+    values = table.check(fields)
+    with get_engine().begin() as conn:
+        _update_row(conn, table, target_id, {**values, "updated_at": utcnow_iso()})
+    mark_config_changed()
+
+
+def delete_target(table: TargetTable, target_id: int) -> None:
+    """Delete a hook or webhook (its log rows stay)."""
+    target_id = check_id(f"{table.label}_id", target_id)
+    with get_engine().begin() as conn:
+        result = conn.execute(delete(table.table).where(table.table.c.id == target_id))
         if result.rowcount == 0:
-            raise NotFoundError(f"{kind} {record_id} does not exist")
+            raise NotFoundError(f"{table.label} {target_id} does not exist")
+    mark_config_changed()
+    logger.info("deleted %s %d", table.label, target_id)
 
 
-def _delete_row(model: Any, kind: str, record_id: int) -> None:
-    with session_scope() as session:
-        result = session.execute(
-            delete(model).where(model.id == record_id),
-            execution_options={"synchronize_session": False},
-        )
-        if result.rowcount == 0:
-            raise NotFoundError(f"{kind} {record_id} does not exist")
-    logger.info("deleted %s %d", kind, record_id)
+def reset_webhook_failures(webhook_id: int) -> None:
+    """Set the failure count of webhook ``webhook_id`` back to 0 (it is being re-enabled)."""
+    with get_engine().begin() as conn:
+        _update_row(conn, WEBHOOKS, check_id("webhook_id", webhook_id), {"consecutive_failures": 0})
+    mark_config_changed()
 
 
-# ---- script hooks ---------------------------------------------------------------------
+def disable_webhook(conn: Connection, webhook_id: int) -> None:
+    """Disable webhook ``webhook_id`` inside the caller's transaction.
+
+    The caller calls ``mark_config_changed()`` once the transaction is committed.
+    """
+    _update_row(conn, WEBHOOKS, webhook_id, {"enabled": 0})
+
+
+# ---- script hooks and webhooks: the plan's names ---------------------------------------------
 
 
 def create_hook_config(
     name: str, event_name: str, script_path: str, timeout_seconds: int = 30
 ) -> dict[str, Any]:
     """Store a script hook run on ``event_name``; return the new record."""
-    now = utcnow_iso()
-    row = HookConfig(
-        name=check_name("name", name, NAME_MAX_CHARS),
-        event_name=check_event_name("event_name", event_name, allow_wildcard=False),
-        script_path=_check_script_path(script_path),
-        timeout_seconds=check_int("timeout_seconds", timeout_seconds, *HOOK_TIMEOUT_RANGE),
-        created_at=now,
-        updated_at=now,
-    )
-    with session_scope() as session:
-        session.add(row)
-        session.flush()
-        record = row.as_dict()
-    logger.info("created hook %d %r on %s", record["id"], record["name"], record["event_name"])
-    return record
+    return create_target(HOOKS, **HOOKS.named(name, event_name, script_path, timeout_seconds))
 
 
 def get_hook_configs(
@@ -215,35 +361,22 @@ def get_hook_configs(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Stored hooks in id order, optionally only those of ``event_name`` and/or enabled."""
-    query = select(HookConfig)
-    if event_name is not None:
-        query = query.where(HookConfig.event_name == check_str("event_name", event_name, NAME_MAX_CHARS))
-    return _list_configs(query, HookConfig, enabled_only, limit, offset)
+    return list_targets(HOOKS, event_name, enabled_only=enabled_only, limit=limit, offset=offset)
 
 
 def get_hook_config(hook_id: int) -> dict[str, Any] | None:
     """The hook with id ``hook_id``, or ``None``."""
-    hook_id = check_id("hook_id", hook_id)
-    with session_scope() as session:
-        row = session.get(HookConfig, hook_id)
-        return row.as_dict() if row is not None else None
+    return get_target(HOOKS, hook_id)
 
 
 def update_hook_config(hook_id: int, **fields: Any) -> None:
     """Change the given fields of hook ``hook_id`` (see ``HOOK_UPDATABLE_FIELDS``)."""
-    hook_id = check_id("hook_id", hook_id)
-    check_fields("hook", fields, HOOK_UPDATABLE_FIELDS)
-    values = {field: _check_hook_field(field, value) for field, value in fields.items()}
-    values["updated_at"] = utcnow_iso()
-    _update_row(HookConfig, "hook", hook_id, values)
+    update_target(HOOKS, hook_id, **fields)
 
 
 def delete_hook_config(hook_id: int) -> None:
     """Delete hook ``hook_id``."""
-    _delete_row(HookConfig, "hook", check_id("hook_id", hook_id))
-
-
-# ---- webhooks --------------------------------------------------------------------------
+    delete_target(HOOKS, hook_id)
 
 
 def create_webhook_config(
@@ -255,23 +388,9 @@ def create_webhook_config(
     timeout_seconds: int = 10,
 ) -> dict[str, Any]:
     """Store a webhook called on ``event_name`` (``*``: every event); return the new record."""
-    now = utcnow_iso()
-    row = WebhookConfig(
-        name=check_name("name", name, NAME_MAX_CHARS),
-        event_name=check_event_name("event_name", event_name, allow_wildcard=True),
-        url=check_http_url("url", url, URL_MAX_CHARS),
-        secret=check_str("secret", secret, SECRET_MAX_CHARS),
-        retry_count=check_int("retry_count", retry_count, *RETRY_COUNT_RANGE),
-        timeout_seconds=check_int("timeout_seconds", timeout_seconds, *WEBHOOK_TIMEOUT_RANGE),
-        created_at=now,
-        updated_at=now,
+    return create_target(
+        WEBHOOKS, **WEBHOOKS.named(name, event_name, url, secret, retry_count, timeout_seconds)
     )
-    with session_scope() as session:
-        session.add(row)
-        session.flush()
-        record = row.as_dict()
-    logger.info("created webhook %d %r on %s", record["id"], record["name"], record["event_name"])
-    return record
 
 
 def get_webhook_configs(
@@ -282,38 +401,78 @@ def get_webhook_configs(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Stored webhooks in id order; with ``event_name``, those of that event or of ``*``."""
-    query = select(WebhookConfig)
-    if event_name is not None:
-        event_name = check_str("event_name", event_name, NAME_MAX_CHARS)
-        query = query.where(
-            or_(WebhookConfig.event_name == event_name, WebhookConfig.event_name == WILDCARD_EVENT)
-        )
-    return _list_configs(query, WebhookConfig, enabled_only, limit, offset)
+    return list_targets(WEBHOOKS, event_name, enabled_only=enabled_only, limit=limit, offset=offset)
 
 
 def get_webhook_config(webhook_id: int) -> dict[str, Any] | None:
     """The webhook with id ``webhook_id``, or ``None``."""
-    webhook_id = check_id("webhook_id", webhook_id)
-    with session_scope() as session:
-        row = session.get(WebhookConfig, webhook_id)
-        return row.as_dict() if row is not None else None
+    return get_target(WEBHOOKS, webhook_id)
 
 
 def update_webhook_config(webhook_id: int, **fields: Any) -> None:
     """Change the given fields of webhook ``webhook_id`` (see ``WEBHOOK_UPDATABLE_FIELDS``)."""
-    webhook_id = check_id("webhook_id", webhook_id)
-    check_fields("webhook", fields, WEBHOOK_UPDATABLE_FIELDS)
-    values = {field: _check_webhook_field(field, value) for field, value in fields.items()}
-    values["updated_at"] = utcnow_iso()
-    _update_row(WebhookConfig, "webhook", webhook_id, values)
+    update_target(WEBHOOKS, webhook_id, **fields)
 
 
 def delete_webhook_config(webhook_id: int) -> None:
     """Delete webhook ``webhook_id``."""
-    _delete_row(WebhookConfig, "webhook", check_id("webhook_id", webhook_id))
+    delete_target(WEBHOOKS, webhook_id)
 
 
 # ---- execution log ---------------------------------------------------------------------
+
+
+# The writers shared with the delivery pipeline run once per delivery: their statements are
+# built once and run with ``run_prepared`` (see there for the figure that buys).
+_LOG_FIELDS = (
+    "hook_id", "webhook_id", "event_name", "hook_type", "success", "exit_code", "status_code",
+    "stdout", "stderr", "error", "duration_ms", "triggered_at",
+)  # fmt: skip
+_LOG = HookLog.__table__
+_LOG_INSERT = insert(_LOG).values({name: bindparam(name) for name in _LOG_FIELDS}).returning(*_LOG.c)
+
+
+def write_log(
+    conn: Connection,
+    *,
+    hook_id: int | None,
+    webhook_id: int | None,
+    event_name: str,
+    hook_type: str,
+    success: bool,
+    exit_code: int | None,
+    status_code: int | None,
+    stdout: str,
+    stderr: str,
+    error: str,
+    duration_ms: float,
+) -> dict[str, Any]:
+    """Insert one ``hook_log`` row (texts truncated) inside the caller's transaction; return it.
+
+    The only writer of ``hook_log``: values are not checked here (``log_hook_execution``
+    checks what users pass; the delivery pipeline passes what it measured).
+    """
+    rows, _ = run_prepared(
+        conn,
+        _LOG_INSERT,
+        {
+            "hook_id": hook_id,
+            "webhook_id": webhook_id,
+            "event_name": event_name,
+            "hook_type": hook_type,
+            "success": int(success),
+            "exit_code": exit_code,
+            "status_code": status_code,
+            "stdout": _truncate(stdout),
+            "stderr": _truncate(stderr),
+            "error": _truncate(error),
+            "duration_ms": float(duration_ms),
+            "triggered_at": utcnow_iso(),
+        },
+    )
+    record = dict(zip(_LOG.c.keys(), rows[0]))
+    record["success"] = bool(record["success"])
+    return record
 
 
 def log_hook_execution(
@@ -339,26 +498,24 @@ def log_hook_execution(
     check_str("hook_type", hook_type, 50)
     if hook_type and not _HOOK_TYPE.fullmatch(hook_type):
         raise ValidationError("hook_type", f"{hook_type!r} must be a lower-case word like 'script'")
-    row = HookLog(
-        hook_id=check_optional_id("hook_id", hook_id),
-        webhook_id=check_optional_id("webhook_id", webhook_id),
-        event_name=check_str("event_name", event_name, NAME_MAX_CHARS),
-        hook_type=hook_type,
-        success=int(check_bool("success", success)),
-        exit_code=check_optional_int("exit_code", exit_code, *EXIT_CODE_RANGE),
-        status_code=check_optional_int("status_code", status_code, *STATUS_CODE_RANGE),
-        stdout=_truncate(check_str("stdout", stdout, 2**31)),
-        stderr=_truncate(check_str("stderr", stderr, 2**31)),
-        error=_truncate(check_str("error", error, 2**31)),
-        duration_ms=float(duration_ms),
-    )
-    with session_scope() as session:
-        session.add(row)
-        session.flush()
-        return row.as_dict()
+    values = {
+        "hook_id": check_optional_id("hook_id", hook_id),
+        "webhook_id": check_optional_id("webhook_id", webhook_id),
+        "event_name": check_str("event_name", event_name, NAME_MAX_CHARS),
+        "hook_type": hook_type,
+        "success": check_bool("success", success),
+        "exit_code": check_optional_int("exit_code", exit_code, *EXIT_CODE_RANGE),
+        "status_code": check_optional_int("status_code", status_code, *STATUS_CODE_RANGE),
+        "stdout": check_str("stdout", stdout, 2**31),
+        "stderr": check_str("stderr", stderr, 2**31),
+        "error": check_str("error", error, 2**31),
+        "duration_ms": duration_ms,
+    }
+    with get_engine().begin() as conn:
+        return write_log(conn, **values)
 
 
-def _log_filter(hook_id: Any, webhook_id: Any) -> list[ColumnElement[bool]]:
+def _log_filter(hook_id: Any, webhook_id: Any) -> list[Any]:
     conditions = []
     if hook_id is not None:
         conditions.append(HookLog.hook_id == check_id("hook_id", hook_id))
@@ -374,31 +531,31 @@ def get_hook_logs(
     conditions = _log_filter(hook_id, webhook_id)
     checked_limit, checked_offset = check_page(limit, offset, max_limit=MAX_LIST_LIMIT, allow_none=False)
     query = (
-        select(HookLog)
+        select(HookLog.__table__)
         .where(*conditions)
         .order_by(HookLog.triggered_at.desc(), HookLog.id.desc())
         .limit(checked_limit)
         .offset(checked_offset)
     )
-    with session_scope() as session:
-        return [row.as_dict() for row in session.scalars(query)]
+    with get_engine().connect() as conn:
+        return [_record(HookLog, row) for row in conn.execute(query)]
 
 
 def get_hook_log_count(hook_id: int | None = None, webhook_id: int | None = None) -> int:
     """How many log records there are (of one hook and/or one webhook)."""
     conditions = _log_filter(hook_id, webhook_id)
-    with session_scope() as session:
-        return int(session.scalar(select(func.count(HookLog.id)).where(*conditions)) or 0)
+    with get_engine().connect() as conn:
+        return int(conn.execute(select(func.count(HookLog.id)).where(*conditions)).scalar() or 0)
+
+
+def _delete_logs(*conditions: Any) -> int:
+    with get_engine().begin() as conn:
+        return int(conn.execute(delete(HookLog).where(*conditions)).rowcount or 0)
 
 
 def clear_hook_logs(hook_id: int | None = None, webhook_id: int | None = None) -> int:
     """Delete the log records (of one hook and/or one webhook; all without filter); return how many."""
-    conditions = _log_filter(hook_id, webhook_id)
-    with session_scope() as session:
-        result = session.execute(
-            delete(HookLog).where(*conditions), execution_options={"synchronize_session": False}
-        )
-        count = int(result.rowcount or 0)
+    count = _delete_logs(*_log_filter(hook_id, webhook_id))
     logger.info("cleared %d hook log record(s)", count)
     return count
 
@@ -407,17 +564,90 @@ def clear_old_hook_logs(days: int) -> int:
     """Delete log records older than ``days`` days (0..36500); return how many."""
     days = check_int("days", days, 0, MAX_LOG_DAYS)
     cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="microseconds")
-    with session_scope() as session:
-        result = session.execute(
-            delete(HookLog).where(HookLog.triggered_at < cutoff),
-            execution_options={"synchronize_session": False},
-        )
-        count = int(result.rowcount or 0)
+    count = _delete_logs(HookLog.triggered_at < cutoff)
     logger.info("cleared %d hook log record(s) older than %d day(s)", count, days)
     return count
 
 
 # ---- trigger statistics ----------------------------------------------------------------
+
+
+_HC = HookConfig.__table__
+_WC = WebhookConfig.__table__
+_HOOK_STATS = (
+    update(_HC)
+    .where(_HC.c.id == bindparam("b_id"))
+    .values(
+        trigger_count=func.coalesce(_HC.c.trigger_count, 0) + 1,
+        last_triggered_at=bindparam("b_now"),
+        last_status=bindparam("b_status"),
+    )
+)
+
+
+def _webhook_stats(failures: Any) -> Any:
+    values: dict[str, Any] = {
+        "trigger_count": func.coalesce(_WC.c.trigger_count, 0) + 1,
+        "last_triggered_at": bindparam("b_now"),
+        "last_status_code": bindparam("b_code"),
+        "last_error": bindparam("b_error"),
+    }
+    if failures is not None:
+        values["consecutive_failures"] = failures
+    return (
+        update(_WC)
+        .where(_WC.c.id == bindparam("b_id"))
+        .values(**values)
+        .returning(_WC.c.consecutive_failures, _WC.c.enabled)
+    )
+
+
+# By (count_failure, success): a final attempt resets the failure count on success and adds
+# one on failure; one followed by a retry leaves it alone.
+_WEBHOOK_STATS = {
+    (False, True): _webhook_stats(None),
+    (False, False): _webhook_stats(None),
+    (True, True): _webhook_stats(0),
+    (True, False): _webhook_stats(func.coalesce(_WC.c.consecutive_failures, 0) + 1),
+}
+
+
+def write_hook_stats(conn: Connection, hook_id: int, success: bool) -> bool:
+    """Count one run of hook ``hook_id`` inside the caller's transaction; ``False`` if there is none."""
+    _, count = run_prepared(
+        conn,
+        _HOOK_STATS,
+        {"b_id": hook_id, "b_now": utcnow_iso(), "b_status": "success" if success else "failed"},
+    )
+    return count > 0
+
+
+def write_webhook_stats(
+    conn: Connection,
+    webhook_id: int,
+    success: bool,
+    status_code: int,
+    error: str,
+    *,
+    count_failure: bool = True,
+) -> tuple[int, bool] | None:
+    """Count one delivery attempt of webhook ``webhook_id`` inside the caller's transaction.
+
+    ``count_failure``: the delivery is over, so ``consecutive_failures`` goes back to 0 on
+    success and up by 1 on failure; otherwise (a retry follows) it is left alone. Returns
+    the webhook's ``(consecutive_failures, enabled)`` afterwards, ``None`` if there is none.
+    """
+    rows, _ = run_prepared(
+        conn,
+        _WEBHOOK_STATS[(bool(count_failure), bool(success))],
+        {
+            "b_id": webhook_id,
+            "b_now": utcnow_iso(),
+            "b_code": status_code,
+            "b_error": "" if success else _truncate(error),
+        },
+    )
+    return (int(rows[0][0] or 0), bool(rows[0][1])) if rows else None
 
 
 def update_hook_trigger_stats(hook_id: int, success: bool) -> None:
@@ -428,16 +658,9 @@ def update_hook_trigger_stats(hook_id: int, success: bool) -> None:
     """
     hook_id = check_id("hook_id", hook_id)
     success = check_bool("success", success)
-    _update_row(
-        HookConfig,
-        "hook",
-        hook_id,
-        {
-            "trigger_count": func.coalesce(HookConfig.trigger_count, 0) + 1,
-            "last_triggered_at": utcnow_iso(),
-            "last_status": "success" if success else "failed",
-        },
-    )
+    with get_engine().begin() as conn:
+        if not write_hook_stats(conn, hook_id, success):
+            raise NotFoundError(f"hook {hook_id} does not exist")
 
 
 def update_webhook_trigger_stats(
@@ -452,17 +675,7 @@ def update_webhook_trigger_stats(
     webhook_id = check_id("webhook_id", webhook_id)
     success = check_bool("success", success)
     status_code = check_int("status_code", status_code, *STATUS_CODE_RANGE)
-    error = _truncate(check_str("error", error, 2**31))
-    failures: Any = 0 if success else func.coalesce(WebhookConfig.consecutive_failures, 0) + 1
-    _update_row(
-        WebhookConfig,
-        "webhook",
-        webhook_id,
-        {
-            "trigger_count": func.coalesce(WebhookConfig.trigger_count, 0) + 1,
-            "consecutive_failures": failures,
-            "last_triggered_at": utcnow_iso(),
-            "last_status_code": status_code,
-            "last_error": "" if success else error,
-        },
-    )
+    error = check_str("error", error, 2**31)
+    with get_engine().begin() as conn:
+        if write_webhook_stats(conn, webhook_id, success, status_code, error) is None:
+            raise NotFoundError(f"webhook {webhook_id} does not exist")

@@ -8,10 +8,11 @@ Public API (see each module for details)::
         add_hook, add_webhook, update_hook, update_webhook, remove_hook,       # admin
         remove_webhook, list_hooks, list_webhooks, get_webhook,
         public_hook, public_webhook, DeliveryResult,
+        enqueue_event,                                                          # enqueue
     )
 
 ``emit_event`` queues deliveries through the ``script_hooks`` and ``webhooks`` built-in
-plugins; a started ``WorkerPool`` runs them.
+plugins, which call ``enqueue_event``; a started ``WorkerPool`` runs them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sublarr.core.delivery.admin import (
     update_hook,
     update_webhook,
 )
+from sublarr.core.delivery.enqueue import enqueue_event
 from sublarr.core.delivery.executor import DeliveryResult
 from sublarr.core.delivery.fire import sample_payload, test_hook, test_webhook
 from sublarr.core.delivery.script_runner import ScriptRefusedError
@@ -50,6 +52,7 @@ __all__ = [
     "WorkerPool",
     "add_hook",
     "add_webhook",
+    "enqueue_event",
     "generate_secret",
     "get_current_pool",
     "get_webhook",

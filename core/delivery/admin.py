@@ -7,96 +7,50 @@ pipeline knows; the CLI and the REST server use them:
   file inside the hooks directory (``ScriptRefusedError``).
 * ``add_webhook`` / ``update_webhook`` check the secret (``whsec_<base64>``; one is
   generated when none is given), the method (POST or PUT), custom headers, and the URL
-  against the deny-list when its host resolves now (``UrlRefusedError``).
+  against the deny-list; its host must resolve now (``UrlRefusedError``).
 * ``public_hook`` / ``public_webhook`` give records safe to show: the secret masked
   (``whsec_********abcd``), custom header values masked, URL passwords masked.
 * Re-enabling a webhook (``update_webhook(id, enabled=True)``) resets its failure count
   and its ``disabled_reason``.
+
+Both kinds go through one set of functions (``add``, ``update``, ``get``, ``list_targets``,
+``remove``) parameterised by a ``TargetKind``: ``HOOK`` or ``WEBHOOK``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import update
-
-from sublarr.core.db import hooks as store
-from sublarr.core.db.engine import get_engine
-from sublarr.core.db.models import WebhookConfig
+from sublarr.core.db import hooks as storage
 from sublarr.core.db.validators import check_http_url
 from sublarr.core.delivery import store as deliveries
-from sublarr.core.delivery.script_runner import resolve_script
+from sublarr.core.delivery.script_runner import ScriptRefusedError, resolve_script
 from sublarr.core.delivery.signing import check_secret, generate_secret, mask_secret
-from sublarr.core.delivery.url_policy import UrlPolicy
-from sublarr.core.delivery.webhook_sender import ALLOWED_METHODS, RESERVED_HEADERS
-from sublarr.core.errors import NotFoundError, ValidationError
-from sublarr.core.settings import Settings, load_settings
+from sublarr.core.delivery.url_policy import UrlPolicy, UrlRefusedError
+from sublarr.core.delivery.webhook_sender import ALLOWED_METHODS, RESERVED_HEADERS, mask_url
+from sublarr.core.errors import NotFoundError, SublarrError, ValidationError
+from sublarr.core.settings import Settings, current_settings
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
 MAX_HEADERS = 20
 MAX_HEADER_VALUE = 4096
+MAX_ID = 2**63 - 1
 
 
 def _settings(settings: Settings | None) -> Settings:
-    return settings if settings is not None else load_settings()
+    return settings if settings is not None else current_settings()
 
 
-# ---- hooks -------------------------------------------------------------------------------
+# ---- the pipeline's checks ---------------------------------------------------------------
 
 
 def check_script_path(script_path: str, settings: Settings | None = None) -> str:
     """``script_path`` if it resolves to an executable inside the hooks directory."""
     resolve_script(script_path, _settings(settings).effective_hooks_dir)
     return script_path
-
-
-def add_hook(
-    name: str,
-    event_name: str,
-    script_path: str,
-    timeout_seconds: int = 30,
-    *,
-    settings: Settings | None = None,
-) -> dict[str, Any]:
-    """Store a script hook after checking its script; return the record."""
-    check_script_path(script_path, settings)
-    return store.create_hook_config(name, event_name, script_path, timeout_seconds)
-
-
-def update_hook(hook_id: int, *, settings: Settings | None = None, **fields: Any) -> dict[str, Any]:
-    """Change fields of a hook (a new ``script_path`` is checked); return the record."""
-    if "script_path" in fields:
-        check_script_path(fields["script_path"], settings)
-    store.update_hook_config(hook_id, **fields)
-    return _get_hook(hook_id)
-
-
-def _get_hook(hook_id: int) -> dict[str, Any]:
-    record = store.get_hook_config(hook_id)
-    if record is None:
-        raise NotFoundError(f"hook {hook_id} does not exist")
-    return record
-
-
-def public_hook(record: dict[str, Any]) -> dict[str, Any]:
-    """A hook record fit to show (hooks hold no secrets: a copy)."""
-    return dict(record)
-
-
-def list_hooks(event_name: str | None = None) -> list[dict[str, Any]]:
-    """Every hook (of ``event_name``), fit to show."""
-    return [public_hook(r) for r in store.get_hook_configs(event_name)]
-
-
-def remove_hook(hook_id: int) -> None:
-    """Delete a hook; its queued deliveries are skipped, its log kept."""
-    store.delete_hook_config(hook_id)
-
-
-# ---- webhooks ----------------------------------------------------------------------------
 
 
 def check_method(method: str) -> str:
@@ -133,12 +87,170 @@ def check_headers(headers: Any) -> dict[str, str]:
 
 
 def check_url(url: str, settings: Settings | None = None) -> str:
-    """``url`` unless its host resolves, now, into a denied network (DNS failures pass)."""
-    policy = UrlPolicy.from_strings(_settings(settings).webhook_deny_networks)
-    check_http_url("url", url, store.URL_MAX_CHARS)
-    with contextlib.suppress(OSError):  # not resolvable now: checked again at every delivery
-        policy.check_url(url)
+    """``url`` if its host resolves now, and not into a denied network (``UrlRefusedError``)."""
+    check_http_url("url", url, storage.URL_MAX_CHARS)
+    UrlPolicy.from_strings(_settings(settings).webhook_deny_networks).check_url(url)
     return url
+
+
+def _prepare_hook(fields: dict[str, Any], settings: Settings | None) -> dict[str, Any]:
+    if "script_path" in fields:
+        check_script_path(fields["script_path"], settings)
+    return {}
+
+
+def _prepare_webhook(fields: dict[str, Any], settings: Settings | None) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if "secret" in fields:
+        fields["secret"] = check_secret(fields["secret"]) if fields["secret"] else generate_secret()
+    if "method" in fields:
+        options["method"] = check_method(fields.pop("method"))
+    if "headers" in fields:
+        options["headers"] = check_headers(fields.pop("headers"))
+    if "url" in fields:
+        check_url(fields["url"], settings)
+    return options
+
+
+# ---- what may be shown -------------------------------------------------------------------
+
+
+def public_hook(record: dict[str, Any]) -> dict[str, Any]:
+    """A hook record fit to show (hooks hold no secrets: a copy)."""
+    return dict(record)
+
+
+def public_webhook(record: dict[str, Any]) -> dict[str, Any]:
+    """A webhook record fit to show: secret, header values, URL credentials masked (``mask_url``)."""
+    shown = dict(record)
+    shown["secret"] = mask_secret(record.get("secret"))
+    shown["headers"] = {name: "****" for name in (record.get("headers") or {})}
+    shown["url"] = mask_url(record.get("url") or "")
+    return shown
+
+
+# ---- one admin layer for both kinds ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetKind:
+    """What the pipeline adds to storage for one kind of delivery target."""
+
+    table: storage.TargetTable
+    # Checks ``fields`` in place (pipeline-only fields popped); returns the options to store.
+    prepare: Callable[[dict[str, Any], Settings | None], dict[str, Any]]
+    public: Callable[[dict[str, Any]], dict[str, Any]]
+    refused: type[SublarrError]  # raised by ``prepare`` for a target that may not run
+    refused_field: str  # the field that error is about
+    create_defaults: Mapping[str, Any] = field(default_factory=dict)  # pipeline fields ``add`` always sets
+
+    @property
+    def kind(self) -> str:
+        """``script`` or ``webhook``, as deliveries and the log name it."""
+        return self.table.kind
+
+    @property
+    def label(self) -> str:
+        """``hook`` or ``webhook``, as users name it."""
+        return self.table.label
+
+
+HOOK = TargetKind(storage.HOOKS, _prepare_hook, public_hook, ScriptRefusedError, "script_path")
+WEBHOOK = TargetKind(
+    storage.WEBHOOKS,
+    _prepare_webhook,
+    public_webhook,
+    UrlRefusedError,
+    "url",
+    create_defaults={"secret": "", "method": "POST", "headers": {}},  # "": a secret is generated
+)
+KINDS = {target.kind: target for target in (HOOK, WEBHOOK)}
+
+
+def get(target: TargetKind, target_id: int) -> dict[str, Any]:
+    """A stored hook or webhook (webhooks with their options, secret unmasked); ``NotFoundError``.
+
+    An int that cannot be an id (0, negative, beyond 64 bits) is not found either.
+    """
+    if type(target_id) is int and not 1 <= target_id <= MAX_ID:
+        raise NotFoundError(f"{target.label} {target_id} does not exist")
+    record = deliveries.load_target(target.kind, target_id)
+    if record is None:
+        raise NotFoundError(f"{target.label} {target_id} does not exist")
+    return record
+
+
+def add(target: TargetKind, *, settings: Settings | None = None, **fields: Any) -> dict[str, Any]:
+    """Store a hook or webhook after the pipeline's checks; return the record (secret unmasked)."""
+    fields = {**target.create_defaults, **fields}
+    options = target.prepare(fields, settings)
+    record = storage.create_target(target.table, **fields)
+    if options:
+        deliveries.set_webhook_options(record["id"], **options)
+    return get(target, record["id"])
+
+
+def update(
+    target: TargetKind, target_id: int, *, settings: Settings | None = None, **fields: Any
+) -> dict[str, Any]:
+    """Change fields of a hook or webhook (options included); return the record.
+
+    ``enabled=True`` also clears a webhook's failure count and ``disabled_reason``.
+    """
+    get(target, target_id)
+    options = target.prepare(fields, settings)
+    if fields:
+        storage.update_target(target.table, target_id, **fields)
+    if target is WEBHOOK and fields.get("enabled") in (True, 1):
+        storage.reset_webhook_failures(target_id)
+        options["disabled_reason"] = ""
+    if options:
+        deliveries.set_webhook_options(target_id, **options)
+    return get(target, target_id)
+
+
+def list_targets(target: TargetKind, event_name: str | None = None) -> list[dict[str, Any]]:
+    """Every hook or webhook (of ``event_name``; webhooks also of ``*``), fit to show."""
+    records = storage.list_targets(target.table, event_name)
+    if target is WEBHOOK:
+        for record in records:
+            record.update(deliveries.get_webhook_options(record["id"]))
+    return [target.public(record) for record in records]
+
+
+def remove(target: TargetKind, target_id: int) -> None:
+    """Delete a hook or webhook (and its options); its queued deliveries are skipped, its log kept."""
+    storage.delete_target(target.table, target_id)
+
+
+# ---- the names of each kind --------------------------------------------------------------
+
+
+def add_hook(
+    name: str,
+    event_name: str,
+    script_path: str,
+    timeout_seconds: int = 30,
+    *,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """Store a script hook after checking its script; return the record."""
+    return add(HOOK, settings=settings, **HOOK.table.named(name, event_name, script_path, timeout_seconds))
+
+
+def update_hook(hook_id: int, *, settings: Settings | None = None, **fields: Any) -> dict[str, Any]:
+    """Change fields of a hook (a new ``script_path`` is checked); return the record."""
+    return update(HOOK, hook_id, settings=settings, **fields)
+
+
+def list_hooks(event_name: str | None = None) -> list[dict[str, Any]]:
+    """Every hook (of ``event_name``), fit to show."""
+    return list_targets(HOOK, event_name)
+
+
+def remove_hook(hook_id: int) -> None:
+    """Delete a hook; its queued deliveries are skipped, its log kept."""
+    remove(HOOK, hook_id)
 
 
 def add_webhook(
@@ -154,77 +266,25 @@ def add_webhook(
     settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Store a webhook after the pipeline's checks; return the record, secret unmasked (show once)."""
-    secret = check_secret(secret) if secret else generate_secret()
-    method = check_method(method)
-    headers = check_headers(headers)
-    check_url(url, settings)
-    record = store.create_webhook_config(name, event_name, url, secret, retry_count, timeout_seconds)
-    deliveries.set_webhook_options(record["id"], method=method, headers=headers, disabled_reason="")
-    return get_webhook(record["id"])
+    fields = WEBHOOK.table.named(name, event_name, url, secret, retry_count, timeout_seconds)
+    return add(WEBHOOK, settings=settings, method=method, headers=headers, **fields)
 
 
 def get_webhook(webhook_id: int) -> dict[str, Any]:
     """A webhook with its options (``method``, ``headers``, ``disabled_reason``), secret unmasked."""
-    record = store.get_webhook_config(webhook_id)
-    if record is None:
-        raise NotFoundError(f"webhook {webhook_id} does not exist")
-    record.update(deliveries.get_webhook_options(webhook_id))
-    return record
+    return get(WEBHOOK, webhook_id)
 
 
 def update_webhook(webhook_id: int, *, settings: Settings | None = None, **fields: Any) -> dict[str, Any]:
     """Change fields of a webhook, options included; ``enabled=True`` also clears its failures."""
-    get_webhook(webhook_id)
-    options: dict[str, Any] = {}
-    if "method" in fields:
-        options["method"] = check_method(fields.pop("method"))
-    if "headers" in fields:
-        options["headers"] = check_headers(fields.pop("headers"))
-    if "secret" in fields:
-        fields["secret"] = check_secret(fields["secret"]) if fields["secret"] else generate_secret()
-    if "url" in fields:
-        check_url(fields["url"], settings)
-    if fields:
-        store.update_webhook_config(webhook_id, **fields)
-    if fields.get("enabled") is True or fields.get("enabled") == 1:
-        options["disabled_reason"] = ""
-        with get_engine().begin() as conn:
-            conn.execute(
-                update(WebhookConfig).where(WebhookConfig.id == webhook_id).values(consecutive_failures=0)
-            )
-    if options:
-        deliveries.set_webhook_options(webhook_id, **options)
-    return get_webhook(webhook_id)
-
-
-def _mask_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:****@{host}"))
-
-
-def public_webhook(record: dict[str, Any]) -> dict[str, Any]:
-    """A webhook record fit to show: secret, header values and URL password masked."""
-    shown = dict(record)
-    shown["secret"] = mask_secret(record.get("secret"))
-    shown["headers"] = {name: "****" for name in (record.get("headers") or {})}
-    shown["url"] = _mask_url(record.get("url") or "")
-    return shown
+    return update(WEBHOOK, webhook_id, settings=settings, **fields)
 
 
 def list_webhooks(event_name: str | None = None) -> list[dict[str, Any]]:
     """Every webhook (of ``event_name`` or ``*``), fit to show."""
-    out = []
-    for record in store.get_webhook_configs(event_name):
-        record.update(deliveries.get_webhook_options(record["id"]))
-        out.append(public_webhook(record))
-    return out
+    return list_targets(WEBHOOK, event_name)
 
 
 def remove_webhook(webhook_id: int) -> None:
     """Delete a webhook (and its options); its queued deliveries are skipped, its log kept."""
-    store.delete_webhook_config(webhook_id)
+    remove(WEBHOOK, webhook_id)

@@ -1,9 +1,10 @@
 """Putting an event's deliveries on the durable queue, and waking the worker pools.
 
-``enqueue_event`` is what the script-hook and webhook plugins call from ``on_event``: it
-writes one ``deliveries`` row per subscribed hook or webhook in one transaction and
-returns at once; running them is the worker pool's job. Pools in this process are woken
-immediately; pools in other processes find the rows within their poll interval.
+``enqueue_event`` is what the script-hook and webhook plugins call from ``on_event``
+(exported as ``sublarr.core.delivery.enqueue_event``): it writes one ``deliveries`` row
+per subscribed hook or webhook in one transaction and returns at once; running them is
+the worker pool's job. Pools in this process are woken immediately; pools in other
+processes find the rows within their poll interval.
 """
 
 from __future__ import annotations
@@ -11,10 +12,15 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
+from sublarr.core.delivery import subscriptions
+from sublarr.core.delivery.store import enqueue_deliveries
+
 logger = logging.getLogger(__name__)
+
+_KIND_INDEX = {"script": 0, "webhook": 1}  # where subscriptions.lookup puts the ids of each kind
 
 _wakers: list[Callable[[], None]] = []
 _wakers_lock = threading.Lock()
@@ -40,16 +46,14 @@ def wake_pools() -> None:
 
 
 def enqueue_event(
-    kind: str,
-    target_ids: Sequence[int],
-    event_name: str,
-    event_id: str,
-    timestamp: str,
-    payload: dict[str, Any],
+    kind: str, event_name: str, payload: dict[str, Any], event_id: str, timestamp: str
 ) -> list[str]:
-    """Queue a delivery of the event to each of ``target_ids`` (of ``kind``); return the ids."""
-    from sublarr.core.delivery.store import enqueue_deliveries
+    """Queue a delivery of the event to each enabled target of ``kind`` subscribed to it; return the ids.
 
+    ``kind`` is ``script`` (script hooks) or ``webhook``. The arguments after it are those
+    of ``on_event``: this is what the ``script_hooks`` and ``webhooks`` plugins call.
+    """
+    target_ids = subscriptions.lookup(event_name)[_KIND_INDEX[kind]]
     if not target_ids:
         return []
     payload_json = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from sublarr.core.db.hooks import TARGET_TABLES
 from sublarr.core.delivery import store as deliveries
 from sublarr.core.delivery import subscriptions
 from sublarr.core.delivery.retry_policy import RetryPolicy
@@ -27,7 +28,7 @@ from sublarr.core.delivery.script_runner import (
     resolve_script,
     run_script,
 )
-from sublarr.core.delivery.webhook_sender import WebhookSender, build_envelope, redact
+from sublarr.core.delivery.webhook_sender import WebhookSender, build_envelope, redact_target_secrets
 from sublarr.core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -96,11 +97,10 @@ class DeliveryExecutor:
 
     def run(self, row: dict[str, Any], owner: str | None) -> DeliveryResult | None:
         """Run one attempt of a claimed delivery row; ``None`` when it was skipped."""
-        target = subscriptions.targets.get(row["kind"], row["target_id"])
+        target = subscriptions.target(row["kind"], row["target_id"])
         if target is None or not target["enabled"]:
-            reason = f"{'hook' if row['kind'] == 'script' else 'webhook'} {row['target_id']} " + (
-                "was deleted" if target is None else "is disabled"
-            )
+            label = TARGET_TABLES[row["kind"]].label
+            reason = f"{label} {row['target_id']} " + ("was deleted" if target is None else "is disabled")
             deliveries.skip_delivery(row["id"], owner, reason)
             logger.info("delivery %s skipped: %s", row["id"], reason)
             return None
@@ -215,7 +215,9 @@ class DeliveryExecutor:
             headers=headers,
             timeout=float(target.get("timeout_seconds") or 10),
         )
-        error = redact(sent.error, [target.get("secret") or "", *headers.values()])
+        error = redact_target_secrets(
+            sent.error, url=target["url"], secret=target.get("secret") or "", headers=headers
+        )
         outcome = "delivered" if sent.success else "failed"
         next_at = None
         retries = int(target.get("retry_count") or 0)
@@ -237,7 +239,7 @@ class DeliveryExecutor:
     def run_test(self, kind: str, target: dict[str, Any], payload: dict[str, Any]) -> DeliveryResult:
         """One attempt now with ``payload`` as event ``test``; logged, no statistics, no retry."""
         row = {
-            "id": deliveries.new_delivery_id(),
+            "id": deliveries.new_delivery_ids(1)[0],
             "kind": kind,
             "target_id": int(target["id"]),
             "event_name": TEST_EVENT,

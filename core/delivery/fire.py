@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sublarr.core.delivery import store as deliveries
+from sublarr.core.delivery import admin
+from sublarr.core.delivery.admin import TargetKind
 from sublarr.core.delivery.executor import DeliveryExecutor, DeliveryResult
 from sublarr.core.delivery.url_policy import UrlPolicy
 from sublarr.core.delivery.webhook_sender import WebhookSender
-from sublarr.core.errors import NotFoundError
-from sublarr.core.settings import Settings, load_settings
+from sublarr.core.settings import Settings, current_settings
 
-__all__ = ["sample_payload", "test_hook", "test_webhook"]
+__all__ = ["fire_target", "sample_payload", "test_hook", "test_webhook"]
 
 _SAMPLES: dict[str, Any] = {
     "media_type": "episode",
@@ -76,18 +76,17 @@ def _executor(settings: Settings | None) -> tuple[DeliveryExecutor, WebhookSende
     pool = get_current_pool()
     if settings is None and pool is not None and pool.started:
         return pool.executor, None
-    settings = settings if settings is not None else load_settings()
+    settings = settings if settings is not None else current_settings()
     sender = WebhookSender(UrlPolicy.from_strings(settings.webhook_deny_networks), max_connections=1)
     return DeliveryExecutor(settings, sender), sender
 
 
-def _fire(kind: str, target_id: int, settings: Settings | None) -> DeliveryResult:
-    target = deliveries.load_target(kind, target_id)
-    if target is None:
-        raise NotFoundError(f"{'hook' if kind == 'script' else 'webhook'} {target_id} does not exist")
+def fire_target(kind: TargetKind, target_id: int, *, settings: Settings | None = None) -> DeliveryResult:
+    """Run hook or webhook ``target_id`` of ``kind`` once now with a sample payload."""
+    target = admin.get(kind, target_id)
     executor, own_sender = _executor(settings)
     try:
-        return executor.run_test(kind, target, sample_payload(target["event_name"]))
+        return executor.run_test(kind.kind, target, sample_payload(target["event_name"]))
     finally:
         if own_sender is not None:
             own_sender.close()
@@ -95,12 +94,12 @@ def _fire(kind: str, target_id: int, settings: Settings | None) -> DeliveryResul
 
 def test_hook(hook_id: int, *, settings: Settings | None = None) -> DeliveryResult:
     """Run script hook ``hook_id`` once now with a sample payload; ``NotFoundError`` if absent."""
-    return _fire("script", hook_id, settings)
+    return fire_target(admin.HOOK, hook_id, settings=settings)
 
 
 def test_webhook(webhook_id: int, *, settings: Settings | None = None) -> DeliveryResult:
     """Send webhook ``webhook_id`` once now with a sample payload; ``NotFoundError`` if absent."""
-    return _fire("webhook", webhook_id, settings)
+    return fire_target(admin.WEBHOOK, webhook_id, settings=settings)
 
 
 # Not pytest tests, whatever their names say.

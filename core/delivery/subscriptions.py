@@ -1,10 +1,17 @@
 """Who is subscribed to an event: the enabled hooks and webhooks, cached per event name.
 
 ``emit_event`` asks for every event, so the answer is cached: an event nobody subscribed
-to costs a dict lookup, not a query. The cache is dropped whenever a statement that adds,
-deletes, enables, disables or re-targets a hook or webhook is committed in this process
-(watched on every SQLAlchemy engine), when the current database changes, and after
-``SUBLARR_SUBSCRIPTION_CACHE_TTL`` seconds (for writes made by other processes).
+to costs a dict lookup, not a query. The workers' hook and webhook records are cached the
+same way. A cached answer is used while all of these hold:
+
+* no hook or webhook configuration was changed in this process since it was read: the
+  code that writes them (``sublarr.core.db.hooks``, and the delivery pipeline for webhook
+  options and auto-disable) says so through ``config_generation()``; code that writes the
+  tables some other way (raw SQL) calls ``invalidate()``;
+* the current database is the one it was read from;
+* it is younger than ``SUBLARR_SUBSCRIPTION_CACHE_TTL`` seconds (default 5). This is the
+  only bound for changes made by *other processes* (a second server, the CLI): they reach
+  this process's emits and workers within that time, not at once.
 
 Before the database has been opened in this process, a missing embedded SQLite file means
 no subscriptions (nothing was ever configured); otherwise the database is opened.
@@ -13,80 +20,95 @@ no subscriptions (nothing was ever configured); otherwise the database is opened
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import or_, select
 
+from sublarr.core.db import hooks as storage
 from sublarr.core.db.engine import current_engine as _current_engine
+from sublarr.core.db.engine import get_engine
+from sublarr.core.db.models import HookConfig, WebhookConfig
+from sublarr.core.delivery.store import load_target
 
 logger = logging.getLogger(__name__)
 _monotonic = time.monotonic
+_generation = storage.config_generation
 
+# Events a ``*`` webhook does not get: the meta-event about deliveries themselves.
+WILDCARD_EXCLUDED = frozenset({"hook_executed"})
 _EMPTY: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
-_DIRTY_KEY = "sublarr_subscriptions_dirty"
 
 
 class SubscriptionCache:
-    """Per-event ``(hook_ids, webhook_ids)``, invalidated by generation and TTL."""
+    """Per-event ``(hook_ids, webhook_ids)`` and per-``(kind, id)`` records, dropped on changes and by TTL."""
 
     def __init__(self, ttl: float | None = None) -> None:
-        self._entries: dict[str, tuple[int, Any, float, tuple[tuple[int, ...], tuple[int, ...]]]] = {}
-        self._ttl = ttl
+        # key -> (config generation, engine, expiry on the monotonic clock, value)
+        self._entries: dict[Any, tuple[int, Any, float, Any]] = {}
+        self._given_ttl = ttl
+        self._ttl = ttl  # None: read from the settings at the next refresh
         self._lock = threading.Lock()
-        self.generation = 0
         self.queries = 0
 
     def invalidate(self) -> None:
-        """Forget every cached answer."""
+        """Forget every cached answer (and the TTL read from the settings)."""
         with self._lock:
-            self.generation += 1
             self._entries.clear()
+            self._ttl = self._given_ttl
 
     def _ttl_seconds(self) -> float:
         if self._ttl is None:
-            from sublarr.core.settings import load_settings
+            from sublarr.core.settings import current_settings
 
-            self._ttl = load_settings().subscription_cache_ttl
+            self._ttl = current_settings().subscription_cache_ttl
         return self._ttl
 
-    def lookup(self, event_name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        """``(hook_ids, webhook_ids)`` subscribed to ``event_name`` (enabled only)."""
-        entry = self._entries.get(event_name)
+    def _cached(self, key: Any, load: Any, *args: Any) -> Any:
+        """The cached value of ``key`` while valid; otherwise ``load(*args)``, cached."""
+        entry = self._entries.get(key)
         if (
             entry is not None
-            and entry[0] == self.generation
+            and entry[0] == _generation()
             and entry[1] is _current_engine()
             and entry[2] > _monotonic()
         ):
             return entry[3]
-        return self._refresh(event_name)
-
-    def _refresh(self, event_name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        engine = _current_engine()  # None before init_db
-        generation = self.generation
-        answer = self._query(event_name, engine)
+        generation = _generation()  # read before loading: a change meanwhile makes the entry stale
+        value = load(*args)
         with self._lock:
-            if generation == self.generation:
-                self._entries[event_name] = (
-                    generation,
-                    _current_engine(),
-                    _monotonic() + self._ttl_seconds(),
-                    answer,
-                )
-        return answer
+            self._entries[key] = (generation, _current_engine(), _monotonic() + self._ttl_seconds(), value)
+        return value
 
-    def _query(self, event_name: str, engine: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        if engine is None and not _database_exists():
+    def lookup(self, event_name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """``(hook_ids, webhook_ids)`` subscribed to ``event_name`` (enabled only)."""
+        return self._cached(event_name, self._query, event_name)
+
+    def target(self, kind: str, target_id: int) -> dict[str, Any] | None:
+        """The hook (``script``) or webhook record a delivery runs (``None`` when deleted)."""
+        return self._cached((kind, target_id), load_target, kind, target_id)
+
+    def _query(self, event_name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        if _current_engine() is None and not _database_exists():
             return _EMPTY
-        from sublarr.core.delivery.store import subscribers
-
         self.queries += 1
-        hooks, webhooks = subscribers(event_name)
-        return tuple(hooks), tuple(webhooks)
+        webhook_match = WebhookConfig.event_name == event_name
+        if event_name not in WILDCARD_EXCLUDED:
+            webhook_match = or_(webhook_match, WebhookConfig.event_name == storage.WILDCARD_EVENT)
+        with get_engine().connect() as conn:
+            hooks = conn.execute(
+                select(HookConfig.id)
+                .where(HookConfig.event_name == event_name, HookConfig.enabled == 1)
+                .order_by(HookConfig.id)
+            ).scalars()
+            webhooks = conn.execute(
+                select(WebhookConfig.id)
+                .where(webhook_match, WebhookConfig.enabled == 1)
+                .order_by(WebhookConfig.id)
+            ).scalars()
+            return tuple(hooks), tuple(webhooks)
 
 
 def _database_exists() -> bool:
@@ -103,81 +125,17 @@ def _database_exists() -> bool:
 cache = SubscriptionCache()
 
 
-class TargetCache:
-    """Hook and webhook records by ``(kind, id)`` for the workers, dropped with the subscriptions."""
-
-    def __init__(self) -> None:
-        self._entries: dict[tuple[str, int], tuple[int, Any, float, dict[str, Any] | None]] = {}
-
-    def get(self, kind: str, target_id: int) -> dict[str, Any] | None:
-        """The record (``None`` when deleted), from the cache or the database."""
-        from sublarr.core.delivery.store import load_target
-
-        key = (kind, target_id)
-        engine = _current_engine()
-        entry = self._entries.get(key)
-        if (
-            entry is not None
-            and entry[0] == cache.generation
-            and entry[1] is engine
-            and entry[2] > time.monotonic()
-        ):
-            return entry[3]
-        generation = cache.generation
-        record = load_target(kind, target_id)
-        if generation == cache.generation:
-            self._entries[key] = (generation, engine, time.monotonic() + cache._ttl_seconds(), record)
-        return record
-
-
-targets = TargetCache()
-
-
 def lookup(event_name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """``(hook_ids, webhook_ids)`` subscribed to ``event_name``, from the process cache."""
     return cache.lookup(event_name)
 
 
+def target(kind: str, target_id: int) -> dict[str, Any] | None:
+    """The hook or webhook record a delivery of ``kind`` runs, from the process cache."""
+    return cache.target(kind, target_id)
+
+
 def invalidate() -> None:
-    """Drop the process cache (called automatically on writes to the hook/webhook tables)."""
+    """Drop the process cache, after hook/webhook tables were written other than through sublarr."""
+    storage.mark_config_changed()  # also makes answers being loaded right now stale
     cache.invalidate()
-
-
-_CONFIG_COLUMN = re.compile(
-    r"\b(name|event_name|enabled|script_path|timeout_seconds|url|secret|retry_count|method|headers)\s*="
-)
-
-
-def touches_subscriptions(statement: str) -> bool:
-    """Whether a SQL statement may change a hook's or webhook's subscription or configuration.
-
-    Updates of trigger statistics alone (counts, last status, failure count) do not.
-    """
-    if "hook_configs" not in statement and "webhook_options" not in statement:  # also webhook_configs
-        return False
-    head = statement.lstrip()[:6].upper()
-    if head == "SELECT":
-        return False
-    if head == "UPDATE":
-        assignments = statement.split(" SET ", 1)[-1].split(" WHERE ", 1)[0]
-        return _CONFIG_COLUMN.search(assignments) is not None
-    return True
-
-
-@event.listens_for(Engine, "after_cursor_execute")
-def _after_execute(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-    if touches_subscriptions(statement):
-        conn.info[_DIRTY_KEY] = True
-        cache.invalidate()
-
-
-@event.listens_for(Engine, "commit")
-def _after_commit(conn: Any) -> None:
-    if conn.info.pop(_DIRTY_KEY, False):
-        cache.invalidate()
-
-
-@event.listens_for(Engine, "rollback")
-def _after_rollback(conn: Any) -> None:
-    if conn.info.pop(_DIRTY_KEY, False):
-        cache.invalidate()

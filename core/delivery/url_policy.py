@@ -6,10 +6,18 @@ network, the delivery is refused. The default deny-list is link-local IPv4
 (``fe80::/10``); loopback and private LAN addresses stay allowed, since a self-hosted
 receiver usually lives there. ``SUBLARR_WEBHOOK_DENY_NETWORKS`` replaces the list.
 
-The check runs when a webhook is saved and whenever a connection is opened
+Addresses are compared in every spelling that reaches the same host: an IPv4-mapped IPv6
+address (``::ffff:a.b.c.d``) also counts as its IPv4 address, and an unspecified address
+(``0.0.0.0/8``, ``::``, ``::ffff:0.0.0.0`` - spelled ``0``, ``0.0.0.0``, ``[::]``,
+``[::ffff:0:0]`` ...), which a connect sends to the local host, also counts as loopback
+(``127.0.0.1`` and ``::1``): when loopback is denied, so are they.
+
+The check runs when a webhook is saved (``check_url``: a host that cannot be resolved now
+is refused with a clear reason, not passed) and whenever a connection is opened
 (``GuardedHTTPConnection``/``GuardedHTTPSConnection``): the host is resolved once, every
 address checked, and the socket opened to a checked address, so a DNS answer that changes
-between the check and the connect cannot slip through.
+between the check and the connect cannot slip through. At delivery a failed resolution is
+a connection problem (retried), not a refusal.
 """
 
 from __future__ import annotations
@@ -28,6 +36,10 @@ from sublarr.core.errors import SublarrError
 DEFAULT_DENY_NETWORKS: tuple[str, ...] = ("169.254.0.0/16", "fe80::/10")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# "This host" addresses: a connect to them reaches the local host, like loopback does.
+_THIS_HOST_V4 = ipaddress.ip_network("0.0.0.0/8")
+_LOOPBACK_EQUIVALENTS = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
 
 
 class UrlRefusedError(SublarrError):
@@ -53,23 +65,25 @@ class UrlPolicy:
 
     def denied_network(self, address: str | IPAddress) -> str | None:
         """The denied network holding ``address`` (as text), or ``None`` when it is allowed."""
-        ip = ipaddress.ip_address(address.split("%", 1)[0] if isinstance(address, str) else address)
-        candidates = [ip]
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            candidates.append(ip.ipv4_mapped)
-        for candidate in candidates:
+        match = self._match(address)
+        return None if match is None else match[1]
+
+    def _match(self, address: str | IPAddress) -> tuple[IPAddress, str] | None:
+        for candidate in equivalent_addresses(address):
             for net in self.deny_networks:
                 if candidate.version == net.version and candidate in net:
-                    return str(net)
+                    return candidate, str(net)
         return None
 
     def check_address(self, host: str, address: str) -> None:
         """Raise ``UrlRefusedError`` if ``address`` (resolved from ``host``) is denied."""
-        net = self.denied_network(address)
-        if net is not None:
+        match = self._match(address)
+        if match is not None:
+            candidate, net = match
+            reaches = "" if str(candidate) == address.split("%", 1)[0] else f" (which reaches {candidate})"
             raise UrlRefusedError(
-                f"webhook host {host!r} resolves to {address}, inside the denied network {net} "
-                "(SUBLARR_WEBHOOK_DENY_NETWORKS)"
+                f"webhook host {host!r} resolves to {address}{reaches}, inside the denied network "
+                f"{net} (SUBLARR_WEBHOOK_DENY_NETWORKS)"
             )
 
     def resolve(self, host: str, port: int) -> list[str]:
@@ -84,12 +98,46 @@ class UrlPolicy:
         return addresses
 
     def check_url(self, url: str) -> list[str]:
-        """Resolve the host of ``url`` and check it; return its addresses."""
+        """Resolve the host of ``url`` now and check it; return its addresses.
+
+        The check made when a webhook is saved: ``UrlRefusedError`` for a denied address,
+        and also for a host that cannot be resolved now (its reason given), since nothing
+        could be checked.
+        """
         parts = urlsplit(url)
-        if not parts.hostname:
+        try:
+            host, port = parts.hostname, parts.port
+        except ValueError as exc:  # a port out of range or not a number
+            raise UrlRefusedError(f"URL {url!r} is not valid: {exc}") from None
+        if not host:
             raise UrlRefusedError(f"URL {url!r} has no host")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        return self.resolve(parts.hostname, port)
+        try:
+            return self.resolve(host, port or (443 if parts.scheme == "https" else 80))
+        except UrlRefusedError:
+            raise
+        except (OSError, UnicodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise UrlRefusedError(
+                f"webhook host {host!r} cannot be resolved now ({reason}), so it cannot be "
+                "checked against the deny-list (SUBLARR_WEBHOOK_DENY_NETWORKS); use a host "
+                "that resolves, or an IP address"
+            ) from None
+
+
+def equivalent_addresses(address: str | IPAddress) -> list[IPAddress]:
+    """``address`` and every address a connection to it reaches the same way.
+
+    An IPv4-mapped IPv6 address adds its IPv4 address; an unspecified ("this host")
+    address adds the loopback addresses ``127.0.0.1`` and ``::1``. A zone (``%eth0``) is
+    ignored.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0] if isinstance(address, str) else address)
+    out: list[IPAddress] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        out.append(ip.ipv4_mapped)
+    if any(a.is_unspecified or (a.version == 4 and a in _THIS_HOST_V4) for a in out):
+        out.extend(_LOOPBACK_EQUIVALENTS)
+    return out
 
 
 def connect(policy: UrlPolicy, host: str, port: int, timeout: float | None) -> socket.socket:

@@ -12,6 +12,15 @@ every attempt), ``webhook-timestamp`` and ``webhook-signature``. Redirects are n
 
 Requests go over ``http.client`` keep-alive connections, one set per worker thread, opened
 only to addresses the URL policy allows.
+
+Secrets of a target never end up in what is stored or shown: ``target_secrets`` lists every
+one (URL password, the Basic credential built from it, custom header values, the signing
+secret, query values) in the spellings a receiver or an error may echo them, and
+``redact_target_secrets`` replaces each in any text with ``***``; the errors and response
+excerpts of ``send`` are redacted so. ``mask_url`` gives a URL fit to show: its password
+(or a lone user name, then the credential) and the values of credential-named query
+parameters (``CREDENTIAL_QUERY_NAMES``, or names ending ``_token``, ``_key``, ``_secret``,
+``_password``; ``-`` counts as ``_``, any case) become ``****``.
 """
 
 from __future__ import annotations
@@ -22,10 +31,10 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 
 from sublarr.core.delivery.retry_policy import GONE, is_retryable_status, parse_retry_after
 from sublarr.core.delivery.signing import signature_headers
@@ -91,12 +100,116 @@ class SendResult:
     response_excerpt: str = ""
 
 
-def redact(text: str, secrets: list[str]) -> str:
-    """``text`` with every non-trivial secret replaced by ``***``."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
+REDACTED = "***"
+URL_MASK = "****"
+# Secrets shorter than this are left in texts: replacing them would garble the text.
+MIN_REDACTED_CHARS = 4
+CREDENTIAL_QUERY_NAMES = frozenset(
+    {
+        "token",
+        "apikey",
+        "api_key",
+        "key",
+        "password",
+        "passwd",
+        "pass",
+        "pwd",
+        "secret",
+        "access_token",
+        "auth",
+        "sig",
+        "signature",
+    }
+)
+_CREDENTIAL_SUFFIXES = ("_token", "_key", "_secret", "_password")
+
+
+def is_credential_name(name: str) -> bool:
+    """Whether a query parameter called ``name`` holds a credential (see the module docs)."""
+    normal = name.strip().lower().replace("-", "_")
+    return normal in CREDENTIAL_QUERY_NAMES or normal.endswith(_CREDENTIAL_SUFFIXES)
+
+
+def _query_items(query: str) -> list[tuple[str, str, str]]:
+    """``(name, "=", value)`` of each item of ``query`` as written (not decoded); ``""`` if empty."""
+    return [item.partition("=") for item in query.split("&")] if query else []
+
+
+def _spellings(value: str) -> list[str]:
+    """``value`` as written and percent-/plus-decoded."""
+    return [value, unquote(value), unquote_plus(value)]
+
+
+def basic_credential(username: str, password: str) -> str:
+    """The ``Authorization: Basic`` credential (base64 of ``user:pass``) for a URL's user info."""
+    return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
+def target_secrets(url: str = "", secret: str = "", headers: Mapping[str, str] | None = None) -> list[str]:
+    """Every secret of a webhook target, in each spelling it may be echoed in; longest first.
+
+    The URL's password (or its user name when there is no password) as written and decoded,
+    the Basic credential ``send`` builds from them (padded and not), every custom header
+    value (and its last word, the token of ``Bearer <token>``), the signing secret (with
+    and without ``whsec_``), and every query value; ``/`` also as ``\\/`` (escaped JSON).
+    """
+    found: list[str] = []
+    try:
+        parts = urlsplit(url or "")
+        username, password = parts.username, parts.password
+    except ValueError:
+        parts, username, password = None, None, None
+    if parts is not None:
+        if username is not None:
+            found.extend(_spellings(password if password is not None else username))
+            credential = basic_credential(unquote(username), unquote(password or ""))
+            found.extend([credential, credential.rstrip("=")])
+        for _, _, value in _query_items(parts.query):
+            found.extend(_spellings(value))
+    for value in (headers or {}).values():
+        words = str(value).split()
+        found.append(str(value))
+        if len(words) > 1:
+            found.append(words[-1])
+    if secret:
+        found.extend([secret, secret.removeprefix("whsec_")])
+    found.extend([s.replace("/", "\\/") for s in found if "/" in s])  # as JSON may escape it
+    unique = {s for s in found if len(s) >= MIN_REDACTED_CHARS}
+    return sorted(unique, key=lambda s: (-len(s), s))
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret of at least ``MIN_REDACTED_CHARS`` replaced by ``***``."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        if len(secret) >= MIN_REDACTED_CHARS:
+            text = text.replace(secret, REDACTED)
     return text
+
+
+def redact_target_secrets(
+    text: str, *, url: str = "", secret: str = "", headers: Mapping[str, str] | None = None
+) -> str:
+    """``text`` with every secret of the webhook target (``target_secrets``) replaced by ``***``."""
+    return redact(text, target_secrets(url, secret, headers))
+
+
+def mask_url(url: str) -> str:
+    """``url`` fit to show: its password (or lone user name) and credential query values ``****``."""
+    try:
+        parts = urlsplit(url)
+        username, password = parts.username, parts.password
+    except ValueError:
+        return url
+    netloc = parts.netloc
+    if username is not None:
+        userinfo, _, hostport = netloc.rpartition("@")
+        user = userinfo.partition(":")[0]
+        netloc = f"{user}:{URL_MASK}@{hostport}" if password is not None else f"{URL_MASK}@{hostport}"
+    query = "&".join(
+        f"{name}{eq}{URL_MASK if value and is_credential_name(unquote_plus(name)) else value}"
+        for name, eq, value in _query_items(parts.query)
+    )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 RESPONSE_READ_LIMIT = 65536
@@ -166,8 +279,8 @@ class WebhookSender:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         request_headers = {k: v for k, v in (headers or {}).items() if k.lower() not in RESERVED_HEADERS}
         if parts.username is not None and not any(k.lower() == "authorization" for k in request_headers):
-            userinfo = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
-            request_headers["Authorization"] = "Basic " + base64.b64encode(userinfo).decode("ascii")
+            credential = basic_credential(unquote(parts.username), unquote(parts.password or ""))
+            request_headers["Authorization"] = "Basic " + credential
         request_headers.update(
             {
                 "Content-Type": "application/json",
@@ -177,12 +290,7 @@ class WebhookSender:
         )
         if secret:
             request_headers.update(signature_headers(secret, msg_id, body))
-        hidden = [
-            secret,
-            *(headers or {}).values(),
-            unquote(parts.password or ""),
-            *(value for _, value in parse_qsl(parts.query)),
-        ]
+        hidden = target_secrets(url, secret, headers)
         if scheme not in ("http", "https") or not host:
             return SendResult(False, None, _ms(started), error=f"not an http(s) URL with a host: {scheme}://")
         for tries_left in (1, 0):
@@ -216,7 +324,8 @@ class WebhookSender:
                 )
         duration = _ms(started)
         status = response.status
-        excerpt = redact(data[:RESPONSE_EXCERPT_CHARS].decode("utf-8", "replace"), hidden) if data else ""
+        # Redacted before it is cut, so a secret across the cut cannot leave a piece behind.
+        excerpt = redact(data.decode("utf-8", "replace"), hidden)[:RESPONSE_EXCERPT_CHARS] if data else ""
         if 200 <= status <= 299:
             return SendResult(True, status, duration, response_excerpt=excerpt)
         error = f"HTTP {status} {response.reason}".rstrip()

@@ -12,7 +12,7 @@ when a pool starts on the same host and the dead pool's process is gone.
 
 Nothing here is global except the *current pool* the server and CLI use::
 
-    pool = start_pool()          # WorkerPool(load_settings()), made current, started
+    pool = start_pool()          # WorkerPool(current_settings()), made current, started
     ...
     stop_pool(timeout=10)        # waits for running deliveries, releases unstarted ones
 
@@ -33,7 +33,7 @@ from sublarr.core.delivery import store as deliveries
 from sublarr.core.delivery.executor import DeliveryExecutor
 from sublarr.core.delivery.url_policy import UrlPolicy
 from sublarr.core.delivery.webhook_sender import WebhookSender
-from sublarr.core.settings import Settings, load_settings
+from sublarr.core.settings import Settings, current_settings
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class WorkerPool:
     """A dispatcher and a bounded set of worker threads over the durable delivery queue."""
 
     def __init__(self, settings: Settings | None = None, *, workers: int | None = None) -> None:
-        self.settings = settings if settings is not None else load_settings()
+        self.settings = settings if settings is not None else current_settings()
         self.size = int(workers or self.settings.delivery_workers)
         self.capacity = 2 * self.size
         self.refill_batch = max(1, self.size)

@@ -32,6 +32,12 @@ from typing import Any
 import pytest
 
 from sublarr.core.hookspecs import hookimpl
+from sublarr.core.plugin_manager import BUILTIN_DISTRIBUTION
+
+# The plugin settings of the fixtures: sublarr's built-ins by their distribution's name, so
+# an installed third-party plugin, or a SUBLARR_*_PLUGINS variable of the shell running the
+# tests, changes nothing.
+ONLY_BUILTINS: dict[str, str] = {"SUBLARR_LOAD_PLUGINS": BUILTIN_DISTRIBUTION, "SUBLARR_DISABLE_PLUGINS": ""}
 
 
 @dataclass(frozen=True)
@@ -109,13 +115,10 @@ def _forget_scoring_state() -> None:
 @pytest.fixture
 def plugin_manager() -> Iterator[Any]:
     """An isolated plugin manager with exactly sublarr's built-in plugins, current for this test."""
-    from sublarr.core.plugin_manager import BUILTIN_DISTRIBUTION, SublarrPluginManager, set_plugin_manager
+    from sublarr.core.plugin_manager import SublarrPluginManager, set_plugin_manager
     from sublarr.core.settings import load_settings
 
-    # The built-ins by their distribution's name: an installed third-party plugin, or a
-    # SUBLARR_*_PLUGINS variable of the shell running the tests, changes nothing.
-    only_builtins = {"SUBLARR_LOAD_PLUGINS": BUILTIN_DISTRIBUTION, "SUBLARR_DISABLE_PLUGINS": ""}
-    pm = SublarrPluginManager(load_settings(only_builtins))
+    pm = SublarrPluginManager(load_settings(ONLY_BUILTINS))
     previous = set_plugin_manager(pm)
     pm.load_entry_points()
     _forget_scoring_state()  # the built-ins' caches outlive plugin managers
@@ -176,13 +179,18 @@ def sublarr_db(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 @pytest.fixture
 def sublarr_app(plugin_manager: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A Flask app made by ``create_app`` with Socket.IO and sublarr bound, data and database in tmp."""
+    """A Flask app made by ``create_app`` with Socket.IO and sublarr bound, data and database in tmp.
+
+    Its plugins are the ``plugin_manager`` fixture's (the app keeps that manager current).
+    """
     from sublarr.core.web.app_factory import create_app
 
     data_dir = tmp_path / "sublarr-data"
     data_dir.mkdir(parents=True, exist_ok=True)
     with _temp_database(data_dir, monkeypatch, "sublarr.db") as url:
-        app = create_app({"TESTING": True, "SUBLARR_DATA_DIR": str(data_dir), "SUBLARR_DATABASE_URL": url})
+        config = {"TESTING": True, "SUBLARR_DATA_DIR": str(data_dir), "SUBLARR_DATABASE_URL": url}
+        app = create_app({**config, **ONLY_BUILTINS})
+        assert app.extensions["sublarr"].plugin_manager is plugin_manager
         yield app
 
 

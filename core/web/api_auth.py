@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from sublarr.core.errors import StorageError
+
 logger = logging.getLogger(__name__)
 
 API_KEY_FILENAME = "api_key"
@@ -57,21 +59,26 @@ def load_or_create_api_key(data_dir: Path, configured: str | None = None) -> Api
     """The API key: ``configured`` when given, else ``<data_dir>/api_key``, made on first use.
 
     The data dir is created owner-only (0700) and the key file 0600; a key file readable by
-    others is narrowed to 0600 with a warning.
+    others is narrowed to 0600 with a warning. Raises ``StorageError`` when the data dir or
+    the key file cannot be used.
     """
     if configured:
         return ApiKey(configured, None)
-    data_dir = Path(data_dir).expanduser()
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = data_dir / API_KEY_FILENAME
-    generated = _write_key(path, secrets.token_hex(16))
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        logger.warning("API key file %s was readable by others (mode %o); narrowed to 0600", path, mode)
-        path.chmod(0o600)
-    value = path.read_text(encoding="ascii").strip()
+    from sublarr.core.db.engine import ensure_private_dir
+
+    path = ensure_private_dir(Path(data_dir)) / API_KEY_FILENAME
+    try:
+        generated = _write_key(path, secrets.token_hex(16))
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            logger.warning("API key file %s was readable by others (mode %o); narrowed to 0600", path, mode)
+            path.chmod(0o600)
+        value = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise StorageError(f"cannot use the API key file {path}: {reason}") from None
     if not value:
-        raise OSError(f"API key file {path} is empty; delete it to have a new key made")
+        raise StorageError(f"API key file {path} is empty; delete it to have a new key made")
     return ApiKey(value, path, generated)
 
 

@@ -1,10 +1,10 @@
 """``create_app``: the sublarr server as a Flask (APIFlask) app with Socket.IO and the REST API.
 
-What it wires, in order: the settings (``SUBLARR_*`` from the config file, environment and
-``config``), the embedded database (created and migrated), the API key, Socket.IO with
-key-checked connects, the sublarr extension (plugins see the app), one blueprint per
-resource under ``/api/v1``, the error format and the OpenAPI document at
-``/api/v1/openapi.json``. Background workers (webhook deliveries) are started by the
+What it wires, in order: the settings (``SUBLARR_*`` keys of ``config`` over the environment
+over the config file, or the ``settings`` given), the API key, Socket.IO with key-checked
+connects, the sublarr extension (opens the database, loads the plugins; plugins see the
+app), one blueprint per resource under ``/api/v1``, the error format and the OpenAPI
+document at ``/api/v1/openapi.json``. Background workers (webhook deliveries) are started by the
 server, not here; see ``sublarr.core.web.server``.
 """
 
@@ -17,11 +17,9 @@ from typing import Any
 
 from apiflask import APIFlask
 from flask_socketio import ConnectionRefusedError, SocketIO
-from sqlalchemy.engine import URL
 
 from sublarr.core import __version__
-from sublarr.core.db.engine import DB_FILENAME, init_db
-from sublarr.core.events.flask_extension import Sublarr
+from sublarr.core.events.flask_extension import SETTINGS_KEY, Sublarr
 from sublarr.core.settings import Settings, load_settings
 from sublarr.core.web.api_auth import (
     ApiKey,
@@ -32,6 +30,7 @@ from sublarr.core.web.api_auth import (
 )
 from sublarr.core.web.api_errors import register_error_handlers
 from sublarr.core.web.arr_webhooks import arr_webhooks
+from sublarr.core.web.body_limit import BodyLimitMiddleware
 from sublarr.core.web.events_api import events_api
 from sublarr.core.web.health_api import health_api
 from sublarr.core.web.hooks_api import hooks_api
@@ -45,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 SPEC_PATH = f"{API_PREFIX}/openapi.json"
-SETTINGS_KEY = "sublarr.settings"
 API_KEY_KEY = "sublarr.api_key"
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -55,23 +53,6 @@ scoring, plugins and incoming Sonarr/Radarr webhooks.
 Every route but `/api/v1/health` needs the API key, in the `X-Api-Key` header or the `apikey`
 query parameter. Errors are `{"error": <code>, "detail": <reason>}`. Events also reach
 Socket.IO clients connected to the same port (with the key) under their own names."""
-
-
-def database_url(settings: Settings) -> str | URL:
-    """The database the server uses: ``SUBLARR_DATABASE_URL`` or ``<data dir>/sublarr.db``."""
-    if settings.database_url:
-        return settings.database_url
-    return URL.create("sqlite", database=str(settings.data_dir / DB_FILENAME))
-
-
-def app_settings(app: Any) -> Settings:
-    """The settings ``app`` was built with."""
-    return app.extensions[SETTINGS_KEY]
-
-
-def app_api_key(app: Any) -> ApiKey:
-    """The API key of ``app``."""
-    return app.extensions[API_KEY_KEY]
 
 
 def _socketio_connect_guard(socketio: SocketIO, key: ApiKey) -> None:
@@ -84,11 +65,13 @@ def _socketio_connect_guard(socketio: SocketIO, key: ApiKey) -> None:
             raise ConnectionRefusedError("unauthorized")
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
+def create_app(config: Mapping[str, Any] | None = None, *, settings: Settings | None = None) -> APIFlask:
     """Build the sublarr app; ``config`` entries (``SUBLARR_*`` keys, Flask keys) win over the rest.
 
-    The SocketIO server is ``app.extensions["socketio"]``, the extension
-    ``app.extensions["sublarr"]``. The database is opened and migrated here.
+    ``settings`` (what ``sublarr serve`` passes) replaces the ``SUBLARR_*`` lookup. The
+    SocketIO server is ``app.extensions["socketio"]``, the extension
+    ``app.extensions["sublarr"]``, the settings ``app.extensions["sublarr.settings"]``. The
+    database is opened and migrated here.
     """
     app = APIFlask(
         "sublarr",
@@ -112,16 +95,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     )
     if config:
         app.config.update(config)
-    settings = load_settings(app.config)
+    if settings is None:
+        settings = load_settings(app.config)
     app.extensions[SETTINGS_KEY] = settings
-
-    init_db(database_url(settings))
     api_key = load_or_create_api_key(settings.data_dir, settings.api_key)
     app.extensions[API_KEY_KEY] = api_key
 
     socketio = SocketIO(app, async_mode=app.config.get("SUBLARR_ASYNC_MODE", "threading"))
     _socketio_connect_guard(socketio, api_key)
-    Sublarr(app, socketio)
+    Sublarr(app, socketio, settings=settings)
 
     register_error_handlers(app)
     for blueprint in (
@@ -136,6 +118,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         app.register_blueprint(blueprint)
     app.spec_processor(finish_spec)
 
+    app.wsgi_app = BodyLimitMiddleware(app.wsgi_app, lambda: app.config.get("MAX_CONTENT_LENGTH"))  # type: ignore[method-assign]
     app.wsgi_app = ApiKeyMiddleware(  # type: ignore[method-assign]
         app.wsgi_app, lambda: api_key.value, session_known=lambda sid: sid in socketio.server.eio.sockets
     )

@@ -105,19 +105,24 @@ class HookUpdateSchema(Schema):
     enabled = Boolean()
 
 
-class HookSchema(Schema):
+class _TargetSchema(Schema):
+    """The columns hooks and webhooks both have."""
+
     id = Integer(required=True)
     name = String(required=True)
     event_name = String(required=True)
-    hook_type = String(required=True, allow_none=True)
     enabled = Boolean(required=True, allow_none=True)
-    script_path = String(required=True, allow_none=True)
     timeout_seconds = Integer(required=True, allow_none=True)
     last_triggered_at = String(required=True, allow_none=True)
-    last_status = String(required=True, allow_none=True)
     trigger_count = Integer(required=True, allow_none=True)
     created_at = String(required=True)
     updated_at = String(required=True)
+
+
+class HookSchema(_TargetSchema):
+    hook_type = String(required=True, allow_none=True)
+    script_path = String(required=True, allow_none=True)
+    last_status = String(required=True, allow_none=True)
 
 
 class HookItemSchema(HookSchema):
@@ -168,22 +173,13 @@ class WebhookUpdateSchema(Schema):
     )
 
 
-class WebhookSchema(Schema):
-    id = Integer(required=True)
-    name = String(required=True)
-    event_name = String(required=True)
+class WebhookSchema(_TargetSchema):
     url = String(required=True)
     secret = String(required=True, allow_none=True, metadata={"description": "masked"})
-    enabled = Boolean(required=True, allow_none=True)
     retry_count = Integer(required=True, allow_none=True)
-    timeout_seconds = Integer(required=True, allow_none=True)
-    last_triggered_at = String(required=True, allow_none=True)
     last_status_code = Integer(required=True, allow_none=True)
     last_error = String(required=True, allow_none=True)
     consecutive_failures = Integer(required=True, allow_none=True)
-    trigger_count = Integer(required=True, allow_none=True)
-    created_at = String(required=True)
-    updated_at = String(required=True)
     method = String(required=True)
     headers = Dict(keys=String(), values=String(), required=True, metadata={"description": "masked"})
     disabled_reason = String(
@@ -224,16 +220,14 @@ class TestResultSchema(Schema):
     webhook_disabled = Boolean(required=True)
 
 
-class LogQuerySchema(Schema):
-    hook_id = Integer(strict=False, validate=Range(1, MAX_ID))
-    webhook_id = Integer(strict=False, validate=Range(1, MAX_ID))
-    limit = Integer(strict=False, load_default=50, validate=Range(1, 1000))
-    offset = Integer(strict=False, load_default=0, validate=Range(0, 10**9))
-
-
 class LogFilterSchema(Schema):
     hook_id = Integer(strict=False, validate=Range(1, MAX_ID))
     webhook_id = Integer(strict=False, validate=Range(1, MAX_ID))
+
+
+class LogQuerySchema(LogFilterSchema):
+    limit = Integer(strict=False, load_default=50, validate=Range(1, 1000))
+    offset = Integer(strict=False, load_default=0, validate=Range(0, 10**9))
 
 
 class HookLogSchema(Schema):

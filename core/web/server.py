@@ -20,13 +20,13 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from sublarr.core import __version__
-from sublarr.core.settings import Settings
+from sublarr.core.log_format import gunicorn_logconfig, log_uncaught_exceptions
+from sublarr.core.settings import FLASK_SETTINGS_KEY, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def start_background(app: Any) -> None:
     """Start the hook/webhook delivery workers and report them in ``/api/v1/health``."""
     from sublarr.core.delivery.worker_pool import start_pool
 
-    pool = start_pool(app.extensions["sublarr.settings"])
+    pool = start_pool(app.extensions[FLASK_SETTINGS_KEY])
     app.extensions[POOL_KEY] = pool
     app.extensions.setdefault("sublarr.health_checks", {})["delivery"] = lambda: (
         "running" if pool.started else "stopped"
@@ -96,18 +96,15 @@ def banner(settings: Settings, host: str, port: int, key: Any, database: str) ->
 class SublarrServer(BaseApplication):
     """Gunicorn run programmatically: ``SublarrServer(settings, on_ready).run()``.
 
-    ``on_ready(host, port)`` is called in the master once the socket is bound.
+    The app is ``create_app(settings=settings)``: the server uses exactly the settings it
+    was given. ``on_ready(host, port)`` is called in the master once the socket is bound.
+    Gunicorn logs through ``sublarr.core.log_format`` at ``settings.log_level`` (default
+    ``info``), in the same format as sublarr's own lines.
     """
 
-    def __init__(
-        self,
-        settings: Settings,
-        on_ready: Callable[[str, int], None] | None = None,
-        app_config: dict[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, settings: Settings, on_ready: Callable[[str, int], None] | None = None) -> None:
         self.settings = settings
         self.on_ready = on_ready
-        self.app_config = dict(app_config or {})
         super().__init__()
 
     def load_config(self) -> None:
@@ -128,7 +125,8 @@ class SublarrServer(BaseApplication):
             "proc_name": "sublarr",
             "accesslog": None,
             "errorlog": "-",
-            "loglevel": "info",
+            "loglevel": settings.effective_log_level("info"),
+            "logconfig_dict": gunicorn_logconfig(settings.effective_log_level("info")),
             "when_ready": self._when_ready,
             "post_worker_init": self._post_worker_init,
             "worker_exit": self._worker_exit,
@@ -140,7 +138,7 @@ class SublarrServer(BaseApplication):
     def load(self) -> Any:
         from sublarr.core.web.app_factory import create_app
 
-        self.application = create_app(self.app_config)
+        self.application = create_app(settings=self.settings)
         return self.application
 
     # -- Gunicorn hooks ---------------------------------------------------------------
@@ -185,7 +183,8 @@ def _exit_now() -> None:
 
 def run_server(settings: Settings, on_ready: Callable[[str, int], None] | None = None) -> int:
     """Serve until Ctrl-C or SIGTERM; return the exit status once shut down (0: clean)."""
-    server = SublarrServer(settings, on_ready, {"SUBLARR_DATA_DIR": str(Path(settings.data_dir))})
+    log_uncaught_exceptions()  # this process and its worker: nothing raw on stderr
+    server = SublarrServer(settings, on_ready)
     master = os.getpid()
     try:
         server.run()
