@@ -72,7 +72,7 @@ def served(tmp_path_factory) -> Iterator[tuple[int, str]]:
     data_dir: Path = tmp_path_factory.mktemp("serve-body") / "data"
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUBLARR_")}
-    env["SUBLARR_LOAD_PLUGINS"] = ""
+    env["SUBLARR_LOAD_PLUGINS"] = "sublarr"  # the built-ins only
     process = subprocess.Popen(
         [str(VENV_BIN / "sublarr"), "serve", "--port", str(port), "--data-dir", str(data_dir)],
         stdout=subprocess.PIPE,
