@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 
@@ -63,7 +64,6 @@ def test_key_matches():
         ("post", "/api/v1/webhook/sonarr"),
         ("get", "/api/v1/no/such/route"),
         ("get", "/"),
-        ("get", "/socket.io/?EIO=4&transport=polling"),
     ],
 )
 def test_every_route_but_health_needs_the_key(sublarr_app, api_key, method, path):
@@ -83,11 +83,31 @@ def test_header_or_query_key_opens_the_api(sublarr_app, api_key):
     assert client.get(f"{API}/health").status_code == 200
 
 
+def test_socketio_handshake_passes_to_the_connect_check_which_refuses_without_the_key(sublarr_app, api_key):
+    client = sublarr_app.test_client()
+    handshake = "/socket.io/?EIO=4&transport=polling"
+    for headers in ({"X-Api-Key": "wrong"}, {"X-Api-Key": api_key + "x"}):
+        assert client.get(handshake, headers=headers).get_json() == UNAUTHORIZED
+    assert client.get(handshake + "&apikey=wrong").status_code == 401
+    opened = client.get(handshake)  # no key yet: Socket.IO clients send it in the connect's auth
+    assert opened.status_code == 200
+    sid = json.loads(opened.get_data(as_text=True)[1:])["sid"]
+    session = f"{handshake}&sid={sid}"
+    assert client.post(session, data='40{"apikey": "wrong"}').status_code == 200
+    refused = client.get(session).get_data(as_text=True)
+    assert refused.startswith("44") and "unauthorized" in refused, refused
+    assert client.post(session, data=f'40{{"token": "{api_key}"}}').status_code == 200
+    connected = client.get(session).get_data(as_text=True)
+    assert connected.startswith("40") and '"sid"' in connected, connected
+
+
 def test_socketio_connect_needs_the_key(sublarr_app, api_key):
     socketio = sublarr_app.extensions["socketio"]
     assert not socketio.test_client(sublarr_app).is_connected()
     assert not socketio.test_client(sublarr_app, auth={"apikey": "wrong"}).is_connected()
     assert socketio.test_client(sublarr_app, auth={"apikey": api_key}).is_connected()
+    assert socketio.test_client(sublarr_app, auth={"token": api_key}).is_connected()
+    assert not socketio.test_client(sublarr_app, auth={"token": "wrong"}).is_connected()
     assert socketio.test_client(sublarr_app, query_string=f"apikey={api_key}").is_connected()
     assert socketio.test_client(sublarr_app, headers={"X-Api-Key": api_key}).is_connected()
 

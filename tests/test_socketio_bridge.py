@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -38,8 +39,15 @@ def test_plugin_events_are_bridged_too(sublarr_app, socketio_client, register_pl
             register("myplugin.ping", "Ping", "", ["n"])
 
     register_plugin(Events(), name="myplugin")
-    emit_event("myplugin.ping", {"n": 3})
-    assert socketio_client.get_received() == [{"name": "myplugin.ping", "args": [{"n": 3}], "namespace": "/"}]
+    event_id = emit_event("myplugin.ping", {"n": 3})
+    (message,) = socketio_client.get_received()
+    timestamp = message["args"][0].get("timestamp", "")
+    assert message == {
+        "name": "myplugin.ping",
+        "args": [{"n": 3, "event_id": event_id, "timestamp": timestamp}],
+        "namespace": "/",
+    }
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", timestamp), timestamp
 
 
 def test_host_app_with_init_app_and_the_plan_alias(plugin_manager, caplog):

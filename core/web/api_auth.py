@@ -2,8 +2,11 @@
 
 Clients send it as the ``X-Api-Key`` header or the ``apikey`` query parameter, as Sonarr
 and Radarr do. ``/api/v1/health`` is the only path open without it. A request with a
-missing or wrong key gets a bare 401 that says nothing else about the server; Socket.IO
-handshakes need the key too. Keys are compared in constant time.
+missing or wrong key gets a bare 401 that says nothing else about the server. Socket.IO
+(``/socket.io/``) passes this middleware: its connect handler checks the key, which
+Socket.IO clients send in the ``auth`` payload (``{"apikey": key}`` or ``{"token": key}``),
+the header or the query, and refuses the connection without it; an Engine.IO session that
+has not connected gets nothing but that refusal. Keys are compared in constant time.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ API_KEY_HEADER = "X-Api-Key"
 API_KEY_QUERY = "apikey"
 OPEN_PATHS = frozenset({"/api/v1/health"})
 SOCKETIO_PATH = "/socket.io/"
+SOCKETIO_AUTH_FIELDS = (API_KEY_QUERY, "token")
 
 _UNAUTHORIZED = json.dumps(
     {"error": "unauthorized", "detail": "a valid API key is required (X-Api-Key header or apikey)"}
@@ -100,9 +104,12 @@ def key_from_environ(environ: Mapping[str, Any]) -> str | None:
 
 
 def key_from_socketio_auth(auth: Any, environ: Mapping[str, Any]) -> str | None:
-    """The key of a Socket.IO connect: the ``auth`` payload's ``apikey``, else the request's."""
+    """The key of a Socket.IO connect: the ``auth`` payload's ``apikey`` or ``token``, else the request's.
+
+    ``environ`` is the WSGI environ of the Engine.IO handshake (header or query).
+    """
     if isinstance(auth, Mapping):
-        for name in (API_KEY_QUERY, "api_key", API_KEY_HEADER):
+        for name in SOCKETIO_AUTH_FIELDS:
             value = auth.get(name)
             if isinstance(value, str) and value:
                 return value
@@ -112,9 +119,10 @@ def key_from_socketio_auth(auth: Any, environ: Mapping[str, Any]) -> str | None:
 class ApiKeyMiddleware:
     """WSGI middleware answering 401 to every request without the key, except ``open_paths``.
 
-    It wraps the Socket.IO middleware too: an Engine.IO handshake needs the key in its
-    header or query; later requests of a session that handshake opened (``sid=``, known to
-    ``session_known``) pass, as clients send headers with the handshake only.
+    It wraps the Socket.IO middleware too. Requests under ``socketio_path`` pass: Socket.IO
+    clients send the key in the connect packet's ``auth`` payload, which only the connect
+    handler sees (``app_factory``'s guard refuses a connect without the key). A Socket.IO
+    request that carries a wrong key in its header or query is refused here at once.
     """
 
     def __init__(
@@ -122,22 +130,21 @@ class ApiKeyMiddleware:
         app: Callable[..., Iterable[bytes]],
         key: Callable[[], str],
         open_paths: Iterable[str] = OPEN_PATHS,
-        session_known: Callable[[str], bool] | None = None,
+        socketio_path: str | None = SOCKETIO_PATH,
     ) -> None:
         self.app = app
         self.key = key
         self.open_paths = frozenset(open_paths)
-        self.session_known = session_known
+        self.socketio_path = socketio_path
 
     def _allowed(self, environ: dict[str, Any]) -> bool:
         path = environ.get("PATH_INFO", "") or "/"
         if path.rstrip("/") in self.open_paths:
             return True
-        if self.session_known is not None and path.startswith(SOCKETIO_PATH):
-            sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid")
-            if sid and self.session_known(sid[0]):
-                return True
-        return key_matches(self.key(), key_from_environ(environ))
+        given = key_from_environ(environ)
+        if self.socketio_path is not None and path.startswith(self.socketio_path) and not given:
+            return True  # the connect handler checks the auth payload
+        return key_matches(self.key(), given)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if self._allowed(environ):

@@ -119,7 +119,5 @@ def create_app(config: Mapping[str, Any] | None = None, *, settings: Settings | 
     app.spec_processor(finish_spec)
 
     app.wsgi_app = BodyLimitMiddleware(app.wsgi_app, lambda: app.config.get("MAX_CONTENT_LENGTH"))  # type: ignore[method-assign]
-    app.wsgi_app = ApiKeyMiddleware(  # type: ignore[method-assign]
-        app.wsgi_app, lambda: api_key.value, session_known=lambda sid: sid in socketio.server.eio.sockets
-    )
+    app.wsgi_app = ApiKeyMiddleware(app.wsgi_app, lambda: api_key.value)  # type: ignore[method-assign]
     return app
