@@ -351,7 +351,7 @@ class Settings:
     delivery_workers: int = 4
     delivery_poll_interval: float = 1.0
     delivery_lease: float = 60.0
-    delivery_shutdown_timeout: float = 10.0
+    delivery_shutdown_timeout: float = 8.0
     webhook_retry_base: float = 5.0
     webhook_retry_max: float = 3600.0
     webhook_failure_threshold: int = 10

@@ -6,10 +6,14 @@ with exactly ONE worker process, because Socket.IO sessions live in that process
 memory. The worker runs the REST API, Socket.IO and the hook/webhook delivery workers
 (started in ``post_worker_init``). Werkzeug's development server is never used.
 
-Shutdown: Ctrl-C (SIGINT) or SIGTERM stops accepting requests, disconnects Socket.IO
-clients, then drains the delivery workers (running deliveries finish, up to
-``SUBLARR_DELIVERY_SHUTDOWN_TIMEOUT``; queued ones stay queued in the database for the next
-start) before the process exits. ``graceful_timeout`` leaves room for that drain.
+Shutdown: Ctrl-C (SIGINT) or SIGTERM stops accepting requests, tells every Socket.IO client
+it is disconnected (a Socket.IO DISCONNECT, then the Engine.IO close: clients see a server
+disconnect, not a lost transport), then drains the delivery workers (running deliveries
+finish, up to ``SUBLARR_DELIVERY_SHUTDOWN_TIMEOUT``; queued ones stay queued in the database
+for the next start) and the worker exits at once. SIGTERM is handled like SIGINT in the
+worker: Gunicorn's graceful SIGTERM would wait for every open Socket.IO request (each
+WebSocket is one) before sublarr's shutdown ran. ``graceful_timeout`` leaves room for the
+drain.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from __future__ import annotations
 import logging
 import math
 import os
+import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 POOL_KEY = "sublarr.delivery_pool"
 EXIT_GRACE_SECONDS = 3.0
-DISCONNECT_WAIT_SECONDS = 2.0
+DISCONNECT_WAIT_SECONDS = 1.0
 SHUTDOWN_MARGIN_SECONDS = 5.0
 
 
@@ -64,8 +70,18 @@ def stop_background(app: Any) -> None:
 
 
 def _disconnect_all(socketio: Any) -> None:
+    """Send every connected client a Socket.IO DISCONNECT, then close every Engine.IO session."""
+    server = socketio.server
     try:
-        socketio.server.eio.disconnect()
+        connected = [
+            (sid, namespace)
+            for namespace in list(server.manager.get_namespaces())
+            for sid, _ in list(server.manager.get_participants(namespace, None))
+        ]
+        for sid, namespace in connected:
+            server.disconnect(sid, namespace=namespace)
+        server.eio.disconnect()
+        logger.info("disconnected %d Socket.IO client(s)", len(connected))
     except Exception:  # noqa: BLE001 - shutting down regardless
         logger.exception("disconnecting Socket.IO clients failed")
 
@@ -153,27 +169,42 @@ class SublarrServer(BaseApplication):
 
     def _post_worker_init(self, worker: Any) -> None:
         start_background(worker.wsgi)
+        # SIGTERM like SIGINT/SIGQUIT: leave the request loop at once and run the shutdown
+        # (worker_exit) instead of waiting for open Socket.IO requests first.
+        quit_handler = worker.handle_quit
+
+        def stop_now(signum: int, frame: Any) -> None:
+            worker.wsgi.extensions.setdefault("sublarr.stop_signal_at", time.monotonic())
+            quit_handler(signum, frame)
+
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+            signal.signal(signum, stop_now)
 
     def _worker_exit(self, arbiter: Any, worker: Any) -> None:
-        self._shutdown(worker)
-        # Deliveries are drained and the database closed; idle request threads (a WebSocket
-        # client that has not hung up yet) must not keep the process alive.
+        stopped = self._shutdown(worker)
+        if stopped:
+            # Deliveries are drained and the database closed: nothing left to wait for (request
+            # threads of clients that have not hung up yet must not keep the process alive).
+            _exit_now()
         timer = threading.Timer(EXIT_GRACE_SECONDS, _exit_now)
         timer.daemon = True
         timer.start()
 
-    def _shutdown(self, worker: Any) -> None:
+    def _shutdown(self, worker: Any) -> bool:
+        """Run the shutdown once; ``True`` when it ran after a stop signal (the worker may exit 0)."""
         app = getattr(worker, "wsgi", None)
         if app is None or getattr(app, "extensions", None) is None:
-            return
+            return False
         if app.extensions.get("sublarr.stopped"):
-            return
+            return False
         app.extensions["sublarr.stopped"] = True
+        signalled = "sublarr.stop_signal_at" in app.extensions
         logger.info("shutting down")
         stop_background(app)
         from sublarr.core.db import dispose_db
 
         dispose_db()
+        return signalled
 
 
 def _exit_now() -> None:
