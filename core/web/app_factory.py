@@ -55,6 +55,14 @@ query parameter. Errors are `{"error": <code>, "detail": <reason>}`. Events also
 Socket.IO clients connected to the same port (with the key) under their own names."""
 
 
+def _library_logger(name: str) -> logging.Logger:
+    """Logger ``name``, at WARNING unless configured: Socket.IO logs every packet at INFO."""
+    library = logging.getLogger(name)
+    if library.level == logging.NOTSET:
+        library.setLevel(logging.WARNING)
+    return library
+
+
 def _socketio_connect_guard(socketio: SocketIO, key: ApiKey) -> None:
     from flask import request
 
@@ -101,7 +109,14 @@ def create_app(config: Mapping[str, Any] | None = None, *, settings: Settings | 
     api_key = load_or_create_api_key(settings.data_dir, settings.api_key)
     app.extensions[API_KEY_KEY] = api_key
 
-    socketio = SocketIO(app, async_mode=app.config.get("SUBLARR_ASYNC_MODE", "threading"))
+    socketio = SocketIO(
+        app,
+        async_mode=app.config.get("SUBLARR_ASYNC_MODE", "threading"),
+        # Their own loggers, not the libraries' defaults (which add a bare StreamHandler each
+        # time): their lines go through the host's (the server's) log format.
+        logger=_library_logger("socketio.server"),
+        engineio_logger=_library_logger("engineio.server"),
+    )
     _socketio_connect_guard(socketio, api_key)
     Sublarr(app, socketio, settings=settings)
 
