@@ -314,7 +314,14 @@ SETTINGS: tuple[Setting, ...] = (
         "SUBLARR_SERVER_THREADS",
         "server_threads",
         _Whole(1, 1000, "a number of threads"),
-        "request threads of the server (a connected WebSocket client holds one)",
+        "unused since the server is evented (gevent); kept so configurations that set it still load",
+    ),
+    Setting(
+        "SUBLARR_MAX_CONNECTIONS",
+        "max_connections",
+        _Whole(10, 1_000_000, "a number of connections"),
+        "connections `sublarr serve` holds at once (Socket.IO clients, HTTP requests, idle "
+        "keep-alives); capped by the open-files limit; past it new ones are answered 503 and closed",
     ),
 )
 
@@ -362,6 +369,7 @@ class Settings:
     port: int = 8767
     api_key: str | None = field(default=None, repr=False)
     server_threads: int = 32
+    max_connections: int = 10000
 
     @property
     def effective_hooks_dir(self) -> Path:

@@ -4,12 +4,19 @@ Each event, plugin events included, is emitted to all connected clients under it
 name. The message body is one envelope: the event's payload with two keys added,
 ``event_id`` (the id ``emit_event`` returned) and ``timestamp`` (ISO-8601 UTC with
 milliseconds), which win over payload keys of the same name.
+
+Under gevent (``sublarr serve``), an event emitted off the server's event-loop thread (by a
+delivery worker, a real OS thread) is handed to that loop: gevent's queues must only be
+used from their own thread.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
+import threading
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from sublarr.core import hookimpl
@@ -27,6 +34,8 @@ class SocketIOBridge:
 
     def __init__(self) -> None:
         self._refs: list[weakref.ref[Any]] = []
+        self._loop_call: Callable[..., None] | None = None
+        self._loop_thread: int | None = None
 
     @property
     def servers(self) -> list[Any]:
@@ -41,6 +50,7 @@ class SocketIOBridge:
     def init_app(self, app: Any, socketio: Any) -> None:
         if socketio is not None and socketio not in self.servers:
             self._refs = [*(r for r in self._refs if r() is not None), weakref.ref(socketio)]
+        self._loop_call, self._loop_thread = _event_loop_of_this_thread()
 
     @hookimpl
     def on_event(self, event_name: str, payload: dict[str, Any], event_id: str, timestamp: str) -> None:
@@ -50,8 +60,29 @@ class SocketIOBridge:
             if server is not None:
                 if message is None:
                     message = envelope(payload, event_id, timestamp)
-                server.emit(event_name, message)
+                if self._loop_call is not None and _os_thread_id() != self._loop_thread:
+                    self._loop_call(server.emit, event_name, message)
+                else:
+                    server.emit(event_name, message)
                 logger.debug("bridged event %s to Socket.IO", event_name)
+
+
+def _os_thread_id() -> int:
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("threading"):
+        return int(monkey.get_original("_thread", "get_ident")())
+    return threading.get_ident()
+
+
+def _event_loop_of_this_thread() -> tuple[Callable[..., None] | None, int | None]:
+    """Under gevent's monkey-patching: a thread-safe "run on this thread's loop" and this OS thread."""
+    from sublarr.core.delivery.worker_pool import gevent_patched
+
+    if not gevent_patched():
+        return None, None
+    import gevent
+
+    return gevent.get_hub().loop.run_callback_threadsafe, _os_thread_id()
 
 
 bridge = SocketIOBridge()

@@ -6,6 +6,10 @@ table, not in RAM); ``SUBLARR_DELIVERY_WORKERS`` worker threads (default 4) run 
 The dispatcher wakes at once when this process queues work, when a retry falls due, and
 every ``SUBLARR_DELIVERY_POLL_INTERVAL`` seconds for work queued by other processes.
 
+Under gevent's monkey-patching (``sublarr serve``'s evented server) the dispatcher and the
+workers stay real OS threads (run by gevent's thread pool), not greenlets: a slow SQLite
+call, a script or a webhook then blocks its own thread, never the server's event loop.
+
 Claims are leases: the dispatcher renews them while work runs; rows of a pool that died
 become pending again when their lease runs out (``SUBLARR_DELIVERY_LEASE``), or at once
 when a pool starts on the same host and the dead pool's process is gone.
@@ -24,9 +28,11 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from sublarr.core.delivery import enqueue
 from sublarr.core.delivery import store as deliveries
@@ -40,6 +46,55 @@ logger = logging.getLogger(__name__)
 PURGE_AFTER_SECONDS = 7 * 24 * 3600
 UNEXPECTED_ERROR_DELAY = 30.0  # a delivery whose run raised (a bug, a database outage) waits this long
 _STOP = None
+IDLE_WAKE_SECONDS = 1.0
+
+
+class _Joinable(Protocol):
+    def start(self) -> None: ...
+    def join(self, timeout: float | None = None) -> None: ...
+    def is_alive(self) -> bool: ...
+
+
+def gevent_patched() -> bool:
+    """Whether gevent has monkey-patched ``threading`` in this process (the evented server)."""
+    monkey = sys.modules.get("gevent.monkey")
+    return bool(monkey is not None and monkey.is_module_patched("threading"))
+
+
+class _NativeThread:
+    """A real OS thread while ``threading`` is monkey-patched (its ``Thread`` would be a greenlet)."""
+
+    def __init__(self, target: Callable[[], None]) -> None:
+        from gevent.threadpool import ThreadPool
+
+        self._target = target
+        self._pool = ThreadPool(1)
+        self._result: Any = None
+
+    def start(self) -> None:
+        self._result = self._pool.spawn(self._target)
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._result is not None:
+            self._result.wait(timeout)
+
+    def is_alive(self) -> bool:
+        return self._result is not None and not self._result.ready()
+
+
+def _queue_class() -> type[queue.Queue[Any]]:
+    """``queue.Queue``; the standard library's under gevent (its ``Queue`` is for one thread's greenlets)."""
+    if gevent_patched():
+        monkey = sys.modules["gevent.monkey"]
+        return monkey.get_original("queue", "Queue")  # type: ignore[no-any-return]
+    return queue.Queue
+
+
+def _thread(target: Callable[[], None], name: str) -> _Joinable:
+    """A daemon thread running ``target``: an OS thread even under gevent's monkey-patching."""
+    if gevent_patched():
+        return _NativeThread(target)
+    return threading.Thread(target=target, name=name, daemon=True)
 
 
 class WorkerPool:
@@ -55,15 +110,15 @@ class WorkerPool:
             UrlPolicy.from_strings(self.settings.webhook_deny_networks), max_connections=self.capacity
         )
         self.executor = DeliveryExecutor(self.settings, self.sender)
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=self.capacity)
+        self._queue: queue.Queue[dict[str, Any] | None] = _queue_class()(maxsize=self.capacity)
         self._cond = threading.Condition()
         self._wake = False
         self._claimed: set[str] = set()
         self._reserved = 0
         self._running: set[str] = set()
         self._stopping = threading.Event()
-        self._dispatcher: threading.Thread | None = None
-        self._workers: list[threading.Thread] = []
+        self._dispatcher: _Joinable | None = None
+        self._workers: list[_Joinable] = []
         self.started = False
         self.completed = 0
 
@@ -77,12 +132,10 @@ class WorkerPool:
         deliveries.release_expired()
         self.started = True
         enqueue.add_waker(self.wake)
-        self._dispatcher = threading.Thread(
-            target=self._dispatch_loop, name="sublarr-dispatcher", daemon=True
-        )
+        self._dispatcher = _thread(self._dispatch_loop, "sublarr-dispatcher")
         self._dispatcher.start()
         for n in range(self.size):
-            thread = threading.Thread(target=self._work_loop, name=f"sublarr-worker-{n}", daemon=True)
+            thread = _thread(self._work_loop, f"sublarr-worker-{n}")
             thread.start()
             self._workers.append(thread)
         logger.info("delivery pool %s started with %d workers", self.owner, self.size)
@@ -215,7 +268,12 @@ class WorkerPool:
 
     def _work_loop(self) -> None:
         while True:
-            row = self._queue.get()
+            try:
+                # Bounded waits: under gevent an OS thread blocking on a patched lock forever,
+                # with nothing else on its own hub, would end in LoopExit.
+                row = self._queue.get(timeout=IDLE_WAKE_SECONDS)
+            except queue.Empty:
+                continue
             if row is _STOP:
                 return
             with self._cond:

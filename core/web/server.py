@@ -1,10 +1,21 @@
-"""The production server behind ``sublarr serve``: Gunicorn, one gthread worker, everything in it.
+"""The production server behind ``sublarr serve``: Gunicorn, one gevent worker, everything in it.
 
-Why Gunicorn: it is the most widely deployed WSGI server, and Flask-SocketIO supports its
-``gthread`` worker in threading mode with simple-websocket for real WebSocket transport -
-with exactly ONE worker process, because Socket.IO sessions live in that process's
-memory. The worker runs the REST API, Socket.IO and the hook/webhook delivery workers
-(started in ``post_worker_init``). Werkzeug's development server is never used.
+Why Gunicorn with gevent: Flask-SocketIO documents Gunicorn with the gevent (or eventlet)
+worker and exactly ONE worker process (Socket.IO sessions live in that process's memory) as
+its production set-up; gevent is actively maintained, while eventlet is in bug-fix-only
+mode and discourages new use. One evented process holds thousands of Socket.IO clients (a
+WebSocket is a greenlet, not a thread); simple-websocket gives it real WebSockets. Gunicorn
+monkey-patches the standard library, so sockets (webhook HTTP, the script helper's Unix
+socket), ``subprocess``, ``time.sleep`` and psycopg 3 (which detects gevent) cooperate with
+the event loop. SQLite calls do not: the delivery workers (every script, webhook and queue
+query) run on real OS threads (``sublarr.core.delivery.worker_pool``), so only the REST
+API's own short queries run on the loop.
+
+Slow or half-open clients hold a connection slot, never the server: a request's headers
+must arrive within ``READ_TIMEOUT_SECONDS`` (an idle keep-alive connection is closed after
+as long), and at most ``SUBLARR_MAX_CONNECTIONS`` connections are held at once (capped by
+the open-files limit, whose soft value is raised to the hard one at start); past that, new
+ones get a 503 and are closed. Werkzeug's development server is never used.
 
 Shutdown: Ctrl-C (SIGINT) or SIGTERM stops accepting requests, tells every Socket.IO client
 it is disconnected (a Socket.IO DISCONNECT, then the Engine.IO close: clients see a server
@@ -21,6 +32,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import resource
 import signal
 import sys
 import threading
@@ -40,6 +52,29 @@ POOL_KEY = "sublarr.delivery_pool"
 EXIT_GRACE_SECONDS = 3.0
 DISCONNECT_WAIT_SECONDS = 1.0
 SHUTDOWN_MARGIN_SECONDS = 5.0
+READ_TIMEOUT_SECONDS = 5  # request headers, and an idle keep-alive connection
+RESERVED_FILES = 64  # open files kept for the database, scripts, webhooks and logs
+
+
+def raise_open_files_limit() -> int:
+    """Raise this process's open-files soft limit to the hard limit; return the soft limit now."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError) as exc:
+            logger.warning("could not raise the open-files limit from %d to %d: %s", soft, hard, exc)
+    return soft
+
+
+def connection_capacity(settings: Settings) -> int:
+    """Connections the server holds at once: ``SUBLARR_MAX_CONNECTIONS``, capped by open files."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = int(getattr(settings, "max_connections", 10000))
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(1, min(wanted, soft - RESERVED_FILES))
 
 
 def start_background(app: Any) -> None:
@@ -96,6 +131,8 @@ def banner(settings: Settings, host: str, port: int, key: Any, database: str) ->
         f"  Socket.IO  {base}/socket.io/   (send the API key too)",
         f"  data       {settings.data_dir}",
         f"  database   {database}",
+        f"  capacity   {connection_capacity(settings)} connections at once "
+        f"(SUBLARR_MAX_CONNECTIONS, open files {resource.getrlimit(resource.RLIMIT_NOFILE)[0]})",
     ]
     if key.generated:
         lines.append(f"  API key    {key.value}")
@@ -130,13 +167,13 @@ class SublarrServer(BaseApplication):
         options: dict[str, Any] = {
             "bind": [bind],
             "workers": 1,  # Socket.IO sessions live in one process
-            "worker_class": "gthread",
-            "threads": settings.server_threads,
+            "worker_class": "sublarr.core.web.gevent_worker.SublarrGeventWorker",
+            "worker_connections": connection_capacity(settings),
             "timeout": 0,  # WebSocket requests last as long as the client stays
             "graceful_timeout": math.ceil(
                 getattr(settings, "delivery_shutdown_timeout", 25.0) + SHUTDOWN_MARGIN_SECONDS
             ),
-            "keepalive": 5,
+            "keepalive": READ_TIMEOUT_SECONDS,  # the gevent worker's header read timeout too
             "control_socket_disable": True,
             "proc_name": "sublarr",
             "accesslog": None,
@@ -154,7 +191,7 @@ class SublarrServer(BaseApplication):
     def load(self) -> Any:
         from sublarr.core.web.app_factory import create_app
 
-        self.application = create_app(settings=self.settings)
+        self.application = create_app({"SUBLARR_ASYNC_MODE": "gevent"}, settings=self.settings)
         return self.application
 
     # -- Gunicorn hooks ---------------------------------------------------------------
@@ -215,6 +252,7 @@ def _exit_now() -> None:
 def run_server(settings: Settings, on_ready: Callable[[str, int], None] | None = None) -> int:
     """Serve until Ctrl-C or SIGTERM; return the exit status once shut down (0: clean)."""
     log_uncaught_exceptions()  # this process and its worker: nothing raw on stderr
+    raise_open_files_limit()
     server = SublarrServer(settings, on_ready)
     master = os.getpid()
     try:
