@@ -23,7 +23,7 @@ import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import click
 
@@ -33,10 +33,11 @@ from sublarr.core.delivery import admin
 from sublarr.core.delivery.fire import fire_target
 from sublarr.core.errors import SublarrError
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def errors_as_messages(func: F) -> F:
+def errors_as_messages(func: Callable[P, R]) -> Callable[P, R]:
     """Print a ``SublarrError`` as ``Error: ...`` and exit 1, instead of a traceback.
 
     The one place this module turns errors into messages; it goes once ``cli.main`` has a
@@ -44,13 +45,13 @@ def errors_as_messages(func: F) -> F:
     """
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except SublarrError as exc:
             raise click.ClickException(str(exc)) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 Column = tuple[str, Callable[[dict[str, Any]], Any]]

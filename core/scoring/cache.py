@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_caches: weakref.WeakSet[TTLCache] = weakref.WeakSet()
+_caches: weakref.WeakSet[TTLCache[Any]] = weakref.WeakSet()
 _callbacks: list[Callable[[], None]] = []
 _callbacks_lock = threading.Lock()
 

@@ -154,7 +154,7 @@ class WebhookReceiver:
 
     def url_for(self, path: str) -> str:
         """The URL of ``path`` on this receiver."""
-        host, port = self.server.server_address[:2]
+        host, port = self.server.socket.getsockname()[:2]
         return f"http://{host}:{port}{path}"
 
     # -- scripting ------------------------------------------------------------------------

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from apiflask import APIFlask
-from flask_socketio import ConnectionRefusedError, SocketIO
+
+# ConnectionRefusedError is python-socketio's, re-exported by Flask-SocketIO; its stubs leave it out.
+from flask_socketio import ConnectionRefusedError, SocketIO  # type: ignore[attr-defined]
 
 from sublarr.core import __version__
 from sublarr.core.events.flask_extension import SETTINGS_KEY, Sublarr
@@ -116,10 +118,15 @@ def create_app(config: Mapping[str, Any] | None = None, *, settings: Settings | 
         arr_webhooks,
     ):
         app.register_blueprint(blueprint)
-    app.spec_processor(finish_spec)
+    # apiflask types the callback as taking a dict or a str; it passes the spec as a dict.
+    app.spec_processor(finish_spec)  # type: ignore[arg-type]
 
+    # Flask's documented way to add WSGI middleware: replace the wsgi_app method.
     app.wsgi_app = BodyLimitMiddleware(app.wsgi_app, lambda: app.config.get("MAX_CONTENT_LENGTH"))  # type: ignore[method-assign]
     app.wsgi_app = ApiKeyMiddleware(  # type: ignore[method-assign]
-        app.wsgi_app, lambda: api_key.value, session_known=lambda sid: sid in socketio.server.eio.sockets
+        app.wsgi_app,
+        lambda: api_key.value,
+        # .server is Flask-SocketIO's python-socketio server; its stubs leave it out on purpose.
+        session_known=lambda sid: sid in socketio.server.eio.sockets,  # type: ignore[attr-defined]
     )
     return app

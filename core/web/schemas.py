@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, Raw, String
+from apiflask.types import ResponsesObjectType
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import EXCLUDE, INCLUDE
 
@@ -22,7 +23,7 @@ class ErrorSchema(Schema):
     detail = Raw(required=True, allow_none=True, metadata={"description": "why: text or per-field messages"})
 
 
-def responses(**by_status: tuple[str, type[Schema]]) -> dict[int, dict]:
+def responses(**by_status: tuple[str, type[Schema]]) -> ResponsesObjectType:
     """``doc(responses=...)`` entries: ``responses(r404=("No such hook", ErrorSchema))``."""
     return {
         int(status.lstrip("r")): {
