@@ -56,13 +56,13 @@ class LogFormatter(logging.Formatter):
             text += "\n" + self.formatStack(record.stack_info)
         return text
 
-    def formatMessage(self, record: logging.LogRecord) -> str:
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
         return escape_control(super().formatMessage(record))
 
-    def formatException(self, ei: Any) -> str:
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
         return _indented(super().formatException(ei))
 
-    def formatStack(self, stack_info: str) -> str:
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802 - logging's name
         return _indented(super().formatStack(stack_info))
 
 

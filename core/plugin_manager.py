@@ -224,7 +224,7 @@ class SublarrPluginManager(pluggy.PluginManager):
                 self._hookexec("register_events", [impl], {"register": register}, False)
             except PluginLoadError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - any plugin error becomes a load error
+            except Exception as exc:  # any plugin error becomes a load error
                 raise PluginLoadError(name, f"register_events raised {exc!r}") from exc
 
     def activate_events(self) -> None:

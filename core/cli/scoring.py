@@ -11,6 +11,7 @@ import json
 import sys
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from sublarr.core.cli.tables import format_table
 from sublarr.core.errors import SublarrError
@@ -37,7 +38,9 @@ def _open_db(required: bool = True) -> bool:
 
     try:
         init_db()
-    except Exception as exc:  # noqa: BLE001 - any failure becomes a clean CLI error
+    # What opening a database raises: StorageError (a bad URL or data dir, a database that cannot
+    # be opened), SQLAlchemy's own errors, ImportError (its driver is not installed).
+    except (SublarrError, SQLAlchemyError, ImportError) as exc:
         if required:
             raise click.ClickException(f"cannot open the database: {exc}") from None
         click.echo(f"warning: cannot open the database ({exc}); using default weights", err=True)

@@ -112,7 +112,7 @@ class WebhookReceiver:
                 if reply.body:
                     self.wfile.write(reply.body)
 
-            do_POST = do_PUT = do_GET = do_PATCH = do_DELETE = _handle  # noqa: N815
+            do_POST = do_PUT = do_GET = do_PATCH = do_DELETE = _handle  # noqa: N815 - http.server's names
 
         self.server = _QuietServer((host, port), Handler)
         self.server.daemon_threads = True

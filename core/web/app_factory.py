@@ -17,8 +17,10 @@ from typing import Any
 
 from apiflask import APIFlask
 
-# ConnectionRefusedError is python-socketio's, re-exported by Flask-SocketIO; its stubs leave it out.
-from flask_socketio import ConnectionRefusedError, SocketIO  # type: ignore[attr-defined]
+# python-socketio's ConnectionRefusedError (not the builtin), re-exported by Flask-SocketIO,
+# whose stubs leave it out.
+from flask_socketio import ConnectionRefusedError as SocketIOConnectionRefused  # type: ignore[attr-defined]
+from flask_socketio import SocketIO
 
 from sublarr.core import __version__
 from sublarr.core.events.flask_extension import SETTINGS_KEY, Sublarr
@@ -64,7 +66,7 @@ def _socketio_connect_guard(socketio: SocketIO, key: ApiKey) -> None:
     def _connect(auth: Any = None) -> None:
         if not key_matches(key.value, key_from_socketio_auth(auth, request.environ)):
             logger.info("refused a Socket.IO connection without a valid API key")
-            raise ConnectionRefusedError("unauthorized")
+            raise SocketIOConnectionRefused("unauthorized")
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, settings: Settings | None = None) -> APIFlask:

@@ -400,8 +400,8 @@ class ArrSeriesSchema(_ArrObject):
 
 class ArrEpisodeSchema(_ArrObject):
     id = Integer(strict=True)
-    seasonNumber = Integer(strict=True, required=True, validate=Range(0, 100000))  # noqa: N815
-    episodeNumber = Integer(strict=True, required=True, validate=Range(0, 100000))  # noqa: N815
+    seasonNumber = Integer(strict=True, required=True, validate=Range(0, 100000))  # noqa: N815 - the JSON key Sonarr sends
+    episodeNumber = Integer(strict=True, required=True, validate=Range(0, 100000))  # noqa: N815 - the JSON key Sonarr sends
     title = String(allow_none=True)
 
 
@@ -414,7 +414,7 @@ class ArrMovieSchema(_ArrObject):
 class SonarrWebhookSchema(_ArrObject):
     """Sonarr's Webhook connection body; fields beyond these are accepted and ignored."""
 
-    eventType = String(required=True, validate=Length(1, 100))  # noqa: N815
+    eventType = String(required=True, validate=Length(1, 100))  # noqa: N815 - the JSON key Sonarr sends
     series = Nested(ArrSeriesSchema)
     episodes = List(Nested(ArrEpisodeSchema), validate=Length(0, 1000))
 
@@ -422,7 +422,7 @@ class SonarrWebhookSchema(_ArrObject):
 class RadarrWebhookSchema(_ArrObject):
     """Radarr's Webhook connection body; fields beyond these are accepted and ignored."""
 
-    eventType = String(required=True, validate=Length(1, 100))  # noqa: N815
+    eventType = String(required=True, validate=Length(1, 100))  # noqa: N815 - the JSON key Radarr sends
     movie = Nested(ArrMovieSchema)
 
 
