@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,32 +42,8 @@ def test_the_version_is_written_once():
     assert re.fullmatch(r"\d+\.\d+\.\d+((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?", sublarr.core.__version__)
 
 
-def test_non_editable_install_layout(tmp_path: Path):
-    source = tmp_path / "src"
-    shutil.copytree(
-        REPO_ROOT,
-        source,
-        ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__", ".*cache"),
-    )
-    target = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def test_non_editable_install_layout(tmp_path: Path, installed_site):
+    target = installed_site
     top_level = {p.name for p in target.iterdir()}
     assert "sublarr" in top_level
     assert "core" not in top_level and "plugins" not in top_level
