@@ -34,7 +34,7 @@ class SocketIOBridge:
 
     def __init__(self) -> None:
         self._refs: list[weakref.ref[Any]] = []
-        self._loop_call: Callable[..., None] | None = None
+        self._loop_call: Callable[..., Any] | None = None
         self._loop_thread: int | None = None
 
     @property
@@ -74,7 +74,7 @@ def _os_thread_id() -> int:
     return threading.get_ident()
 
 
-def _event_loop_of_this_thread() -> tuple[Callable[..., None] | None, int | None]:
+def _event_loop_of_this_thread() -> tuple[Callable[..., Any] | None, int | None]:
     """Under gevent's monkey-patching: a thread-safe "run on this thread's loop" and this OS thread."""
     from sublarr.core.delivery.worker_pool import gevent_patched
 

@@ -49,7 +49,7 @@ REFUSAL = (
 def _answer_503(client: Any) -> None:
     """Read what the client sent (so closing does not reset the connection), answer 503, close."""
     try:
-        with gevent.Timeout(REFUSAL_SECONDS, False):
+        with gevent.Timeout(REFUSAL_SECONDS):
             client.settimeout(REFUSAL_SECONDS)
             with contextlib.suppress(OSError):
                 client.recv(8192)
@@ -57,7 +57,7 @@ def _answer_503(client: Any) -> None:
             client.shutdown(socket.SHUT_WR)
             with contextlib.suppress(OSError):
                 client.recv(8192)  # until the client closes
-    except OSError:
+    except (OSError, gevent.Timeout):
         pass
     finally:
         client.close()
@@ -105,14 +105,15 @@ class SublarrGeventWorker(GeventWorker):
             # Gunicorn's own gevent worker; nothing has used it yet.
             warnings.simplefilter("ignore", monkey.MonkeyPatchWarning)
             monkey.patch_all(subprocess=False, os=False, signal=False)
+        listeners: list[Any] = list(self.sockets)  # Gunicorn's socket wrappers
         self.sockets = [
-            socket.socket(s.FAMILY, socket.SOCK_STREAM, fileno=s.sock.detach()) for s in self.sockets
+            socket.socket(s.FAMILY, socket.SOCK_STREAM, fileno=s.sock.detach()) for s in listeners
         ]
 
     def run(self) -> None:
         servers = []
         for sock in self.sockets:
-            sock.setblocking(1)
+            sock.setblocking(True)
             server = StreamServer(
                 sock, handle=partial(self.handle, sock), spawn=RefusingPool(self.worker_connections)
             )

@@ -117,7 +117,7 @@ def _disconnect_all(socketio: Any) -> None:
             server.disconnect(sid, namespace=namespace)
         server.eio.disconnect()
         logger.info("disconnected %d Socket.IO client(s)", len(connected))
-    except Exception:  # noqa: BLE001 - shutting down regardless
+    except Exception:  # shutting down regardless
         logger.exception("disconnecting Socket.IO clients failed")
 
 
