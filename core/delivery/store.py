@@ -4,7 +4,7 @@ A delivery is one run of one script hook or webhook for one event. Its life:
 
 * ``enqueue_deliveries`` writes the rows of one event in one transaction (``pending``).
   When that fails, ``queue_status`` says so (what ``/api/v1/health`` reports) until a
-  later write succeeds; ``queue_problem()`` probes with a small write meanwhile.
+  later write succeeds; ``queue_problem()`` probes with a 64 KiB write meanwhile.
 * ``claim_deliveries`` atomically moves due ``pending`` rows to ``running`` for a worker
   pool (``claimed_by``) until ``lease_until``: ``UPDATE ... WHERE id IN (SELECT ... FOR
   UPDATE SKIP LOCKED) RETURNING`` on PostgreSQL; the same single UPDATE statement (atomic
@@ -190,8 +190,11 @@ class QueueWriteStatus:
 queue_status = QueueWriteStatus()
 
 
+PROBE_BYTES = 65536  # the probe's payload: room for an event with a large payload, not just a byte
+
+
 def probe_queue_write() -> bool:
-    """Write (and remove, in the same transaction) one row of the queue; ``True`` if it worked.
+    """Write (and remove, in the same transaction) one row of ``PROBE_BYTES``; ``True`` if it worked.
 
     Updates ``queue_status``. The row is never seen by anyone: no pool claims it.
     """
@@ -201,7 +204,7 @@ def probe_queue_write() -> bool:
             conn.execute(
                 insert(Delivery).values(
                     id=probe_id, kind="probe", target_id=0, event_name="", event_id="",
-                    event_timestamp="", payload="{}", status="probe", next_attempt_at=0.0,
+                    event_timestamp="", payload=" " * PROBE_BYTES, status="probe", next_attempt_at=0.0,
                 )
             )  # fmt: skip
             conn.execute(delete(Delivery).where(Delivery.id == probe_id))

@@ -103,7 +103,7 @@ def _conflict(error: ConflictError) -> Response:
 
 
 def _unavailable(error: StorageError) -> Response:
-    logger.error("%s %s refused: %s", request.method, request.path, error)
+    logger.warning("%s %s answered 503: %s", request.method, request.path, error)
     return error_response(503, str(error), {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 

@@ -30,14 +30,17 @@ def _database() -> str:
 
     from sublarr.core.db import get_engine
     from sublarr.core.db.engine import database_file_problem
-    from sublarr.core.delivery.store import queue_problem
+    from sublarr.core.delivery.store import describe_storage_failure, queue_problem
 
-    engine = get_engine()
-    problem = database_file_problem()
-    if problem is None:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        problem = queue_problem()
+    try:
+        problem = database_file_problem()
+        if problem is None:
+            with get_engine().connect() as connection:
+                connection.execute(text("SELECT 1"))
+            problem = queue_problem()
+    except Exception as exc:  # noqa: BLE001 - a failing database is reported, not raised
+        logger.warning("health check database failed: %s", exc)
+        problem = describe_storage_failure(exc)
     return "ok" if problem is None else f"failing: {problem}"
 
 
