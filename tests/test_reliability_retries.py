@@ -132,7 +132,8 @@ def test_a_nul_in_a_name_looked_up_is_a_client_error(served):
     expected = 422 if served.dialect == "postgresql" else 404
     assert answer.status_code == expected, answer.json
     if expected == 422:
-        assert answer.json == {"error": "validation_error", "detail": "text must not contain NUL (\\0) characters"}
+        detail = "text must not contain NUL (\\0) characters"
+        assert answer.json == {"error": "validation_error", "detail": detail}
 
 
 def test_an_attempt_that_raises_counts_against_the_retry_limit(served, webhook_receiver, delivery_pool):
@@ -157,8 +158,7 @@ def test_an_attempt_that_raises_counts_against_the_retry_limit(served, webhook_r
 
 def test_reschedule_fails_a_delivery_whose_attempts_are_used_up(delivery_env):
     """The worker pool's last resort (the attempt could not even be recorded) counts too."""
-    from sublarr.core.delivery import add_webhook
-    from sublarr.core.delivery import store
+    from sublarr.core.delivery import add_webhook, store
 
     hook = add_webhook("w", "batch_complete", "http://127.0.0.1:9/", retry_count=2)
     [delivery_id] = store.enqueue_deliveries([("webhook", hook["id"])], "batch_complete", "e", "t", "{}")

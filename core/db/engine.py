@@ -15,9 +15,9 @@
   opened cannot be relied on any more: it was deleted or replaced (its device and inode
   changed) while sublarr runs. From then on every commit and every new connection of the
   engine raises ``StorageError`` (the REST API answers 503, ``/api/v1/health`` is
-  degraded): sublarr's connections would keep writing to the deleted file, and the data
-  would be gone at the next start. It clears if the same file comes back; otherwise
-  restart sublarr.
+  degraded; no empty file is made in its place): sublarr's connections would keep writing
+  to the deleted file, and the data would be gone at the next start. It clears if the
+  same file comes back; otherwise restart sublarr.
 * ``upgrade_db(url=None)`` / ``current_revision(url=None)`` / ``head_revision()`` -
   what ``sublarr db upgrade`` and ``sublarr db current`` run.
 
@@ -203,7 +203,8 @@ def create_sublarr_engine(url: str | URL) -> Engine:
 class DatabaseFile:
     """The embedded SQLite file an engine opened, known by identity (device, inode).
 
-    ``check`` runs before every commit and on every new connection of that engine.
+    ``check`` runs before every commit and before every new connection of that engine is
+    opened (SQLite would otherwise create an empty file where the deleted one was).
     """
 
     def __init__(self, path: Path) -> None:
@@ -328,7 +329,8 @@ def init_db(url: str | URL | None = None) -> Engine:
         _database_file = DatabaseFile.of(resolved)
         if _database_file is not None:
             event.listen(engine, "commit", _database_file.check)
-            event.listen(engine, "connect", _database_file.check)
+            # Before connecting: SQLite would create an empty file in place of a deleted one.
+            event.listen(engine, "do_connect", _database_file.check)
         _engine = engine
         _engine_url = key
         _session_factory = sessionmaker(bind=engine, expire_on_commit=False)
