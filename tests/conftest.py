@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -33,6 +34,33 @@ def _fresh_plugin_state(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytes
     dispose_db()
 
 
+def pip_install_target(source: Path, target: Path, cwd: Path | None = None) -> None:
+    """``pip install --target`` of ``source``, without dependencies or build isolation."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(source)],
+        check=True, capture_output=True, text=True, timeout=300, cwd=cwd,
+        env={**os.environ, "PIP_NO_CACHE_DIR": "1"},
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def installed_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sublarr installed once per session as ``pip install .`` would (non-editable), in a
+    folder of its own: put it on PYTHONPATH to run the installed copy."""
+    source = tmp_path_factory.mktemp("sublarr-src") / "src"
+    shutil.copytree(
+        REPO_ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "build", "*.egg-info", "__pycache__", ".*cache", "tests"
+        ),
+    )
+    target = tmp_path_factory.mktemp("sublarr-site")
+    pip_install_target(source, target)
+    return target
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket() as sock:
@@ -59,6 +87,16 @@ def run_sublarr(
 
 # Read at import time: the autouse fixture above removes SUBLARR_* variables per test.
 POSTGRES_URL = os.environ.get("SUBLARR_TEST_POSTGRES_URL", "")
+
+
+def upgrade_in_processes(url: str, count: int) -> list[str]:
+    """Run ``upgrade_db(url)`` in ``count`` processes at once; return the revision each printed."""
+    code = "import sys; from sublarr.core.db import upgrade_db; print(upgrade_db(sys.argv[1]))"
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    procs = [subprocess.Popen([sys.executable, "-c", code, url], **pipes) for _ in range(count)]
+    outputs = [proc.communicate(timeout=120) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * count, [err for _, err in outputs]
+    return [out.strip() for out, _ in outputs]
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from click.testing import CliRunner
 from sublarr.core import EVENT_CATALOG, hookimpl
 from sublarr.core.cli.main import build_cli
 
-from conftest import REPO_ROOT, run_sublarr
+from conftest import run_sublarr
 
 
 def test_events_prints_the_catalog():
@@ -325,21 +324,8 @@ def test_python_dash_m(module, tmp_path):
     assert (tmp_path / "sublarr.db").is_file()
 
 
-def test_python_dash_m_sublarr_from_a_non_editable_install(tmp_path):
-    source = tmp_path / "src"
-    shutil.copytree(
-        REPO_ROOT,
-        source,
-        ignore=shutil.ignore_patterns(
-            ".venv", ".git", "build", "*.egg-info", "__pycache__", ".*cache", "tests"
-        ),
-    )
-    target = tmp_path / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(source)],
-        check=True, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+def test_python_dash_m_sublarr_from_a_non_editable_install(tmp_path, installed_site):
+    target = installed_site
     assert (target / "sublarr" / "__main__.py").is_file()
     assert not (target / "sublarr" / "__init__.py").exists()  # still a namespace package
     env = {**os.environ, "PYTHONPATH": str(target)}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ from sublarr.core.db import (
 )
 from sublarr.core.db.models import TABLE_NAMES, HookConfig
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from conftest import run_threads, upgrade_in_processes
 
 
 @pytest.fixture(autouse=True)
@@ -33,23 +32,6 @@ def _no_current_db():
     dispose_db()
     yield
     dispose_db()
-
-
-def _run_threads(count: int, target, *args) -> list[BaseException]:
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            target(*args)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
 
 
 def test_default_is_an_embedded_sqlite_file_in_the_data_dir(tmp_path, monkeypatch):
@@ -141,27 +123,21 @@ def test_dispose_forgets_the_engine_and_get_engine_reopens_lazily_once(tmp_path,
         with lock:
             seen.append(engine)
 
-    assert _run_threads(16, grab) == []
+    assert run_threads(16, grab) == []
     assert len(seen) == 16 and len({id(e) for e in seen}) == 1
     assert seen[0] is not before
 
 
 def test_concurrent_upgrades_of_one_new_file_do_not_collide(tmp_path):
     url = f"sqlite:///{tmp_path / 'race.db'}"
-    assert _run_threads(6, upgrade_db, url) == []
+    assert run_threads(6, upgrade_db, url) == []
     assert current_revision(url) == head_revision()
 
 
 def test_processes_upgrading_one_new_file_wait_for_each_other(tmp_path):
     """Several web workers starting at once: one migrates, the others then find nothing to do."""
     url = f"sqlite:///{tmp_path / 'workers.db'}"
-    code = "import sys; from sublarr.core.db import upgrade_db; print(upgrade_db(sys.argv[1]))"
-    command = [sys.executable, "-c", code, url]
-    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-    procs = [subprocess.Popen(command, **pipes) for _ in range(3)]
-    outputs = [proc.communicate(timeout=120) for proc in procs]
-    assert [proc.returncode for proc in procs] == [0] * 3, [err for _, err in outputs]
-    assert {out.strip() for out, _ in outputs} == {head_revision()}
+    assert upgrade_in_processes(url, 3) == [head_revision()] * 3
 
 
 def test_in_memory_sqlite_works_for_a_single_thread():
@@ -203,22 +179,9 @@ def test_cli_hides_database_passwords(monkeypatch):
     assert "s3cret" not in _describe("postgresql+psycopg://me:s3cret@db.example/sublarr")
 
 
-def test_migrations_are_found_in_a_non_editable_install(tmp_path):
+def test_migrations_are_found_in_a_non_editable_install(tmp_path, installed_site):
     """`pip install .` ships the migrations: upgrading works from site-packages alone."""
-    source = tmp_path / "src"
-    shutil.copytree(
-        REPO_ROOT,
-        source,
-        ignore=shutil.ignore_patterns(
-            ".venv", ".git", "build", "*.egg-info", "__pycache__", ".*cache", "tests"
-        ),
-    )
-    target = tmp_path / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(source)],
-        check=True, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    target = installed_site
     assert (target / "sublarr" / "core" / "db" / "migrations" / "versions" / "0001_initial.py").is_file()
     assert (target / "sublarr" / "core" / "db" / "migrations" / "env.py").is_file()
     code = (

@@ -8,45 +8,11 @@ content is left alone.
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 
 import pytest
 
-# Read at import time: the suite's autouse fixture removes SUBLARR_* variables per test.
-POSTGRES_URL = os.environ.get("SUBLARR_TEST_POSTGRES_URL", "")
-
-SKIP_REASON = (
-    "POSTGRESQL NOT TESTED: set SUBLARR_TEST_POSTGRES_URL=postgresql+psycopg://user:pass@host/db "
-    "(and install the 'postgres' extra) to run the CRUD round-trip against a real server"
-)
-
-
-@pytest.fixture
-def postgres_url():
-    """A URL whose connections work in a fresh schema; the schema is dropped afterwards."""
-    if not POSTGRES_URL:
-        pytest.skip(SKIP_REASON)
-    pytest.importorskip("psycopg", reason="the 'postgres' extra (psycopg) is not installed")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from sublarr.core.db import dispose_db
-
-    schema = f"sublarr_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    dispose_db()
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        dispose_db()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+from conftest import upgrade_in_processes
 
 
 def test_crud_round_trip_on_postgresql(postgres_url, event_recorder):
@@ -131,16 +97,7 @@ def test_crud_round_trip_on_postgresql(postgres_url, event_recorder):
 
 def test_concurrent_upgrades_from_several_processes_wait_for_each_other(postgres_url):
     """Several web workers starting at once: one migrates, the others then find nothing to do."""
-    import subprocess
-    import sys
-
     from sublarr.core.db import current_revision, head_revision
 
-    code = "import sys; from sublarr.core.db import upgrade_db; print(upgrade_db(sys.argv[1]))"
-    command = [sys.executable, "-c", code, postgres_url]
-    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-    procs = [subprocess.Popen(command, **pipes) for _ in range(3)]
-    outputs = [proc.communicate(timeout=120) for proc in procs]
-    assert [proc.returncode for proc in procs] == [0] * 3, [err for _, err in outputs]
-    assert {out.strip() for out, _ in outputs} == {head_revision()}
+    assert upgrade_in_processes(postgres_url, 3) == [head_revision()] * 3
     assert current_revision(postgres_url) == head_revision()

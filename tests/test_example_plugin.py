@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,7 +15,7 @@ from sublarr.core.plugin_manager import SublarrPluginManager
 from sublarr.core.settings import load_settings
 from sublarr.core.testing import set_plugin_manager
 
-from conftest import REPO_ROOT, run_sublarr
+from conftest import REPO_ROOT, pip_install_target, run_sublarr
 
 EXAMPLE = REPO_ROOT / "examples" / "sublarr-example-plugin"
 
@@ -27,26 +25,7 @@ def example_site(tmp_path_factory) -> Path:
     """The example plugin pip-installed (built from source) into its own site directory."""
     target = tmp_path_factory.mktemp("example-site")
     build = tmp_path_factory.mktemp("example-build")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(EXAMPLE),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=build,
-        env={**os.environ, "PIP_NO_CACHE_DIR": "1"},
-    )
+    pip_install_target(EXAMPLE, target, cwd=build)
     assert list(target.glob("sublarr_example_plugin-*.dist-info"))
     return target
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,32 +28,8 @@ def test_every_source_folder_is_a_listed_package():
     assert found == listed
 
 
-def test_non_editable_install_layout(tmp_path: Path):
-    source = tmp_path / "src"
-    shutil.copytree(
-        REPO_ROOT,
-        source,
-        ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__", ".*cache"),
-    )
-    target = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def test_non_editable_install_layout(tmp_path: Path, installed_site):
+    target = installed_site
     top_level = {p.name for p in target.iterdir()}
     assert "sublarr" in top_level
     assert "core" not in top_level and "plugins" not in top_level

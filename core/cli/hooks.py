@@ -19,11 +19,10 @@ kind adds its own ``add``.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -31,27 +30,6 @@ from sublarr.core.cli.tables import format_table
 from sublarr.core.db.hooks import get_hook_logs
 from sublarr.core.delivery import admin
 from sublarr.core.delivery.fire import fire_target
-from sublarr.core.errors import SublarrError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def errors_as_messages(func: F) -> F:
-    """Print a ``SublarrError`` as ``Error: ...`` and exit 1, instead of a traceback.
-
-    The one place this module turns errors into messages; it goes once ``cli.main`` has a
-    root handler for them.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except SublarrError as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper  # type: ignore[return-value]
-
 
 Column = tuple[str, Callable[[dict[str, Any]], Any]]
 
@@ -128,13 +106,11 @@ def target_group(spec: TargetCommands) -> click.Group:
         help=f"{spec.test_verb} {label} {id_arg.upper()} once now with a sample payload (event type 'test').",
     )
     @click.argument(id_arg, type=int)
-    @errors_as_messages
     def test_command(**ids: int) -> None:
         _print_result(fire_target(kind, ids[id_arg]))
 
     @group.command("remove", help=f"Remove {label} {id_arg.upper()} (its log is kept).")
     @click.argument(id_arg, type=int)
-    @errors_as_messages
     def remove_command(**ids: int) -> None:
         admin.remove(kind, ids[id_arg])
         click.echo(f"removed {label} {ids[id_arg]}")
@@ -179,7 +155,6 @@ hooks_group = target_group(
     show_default=True,
     help="Seconds before the script and its children are killed.",
 )
-@errors_as_messages
 def hooks_add(name: str, event: str, script: str, timeout_seconds: int) -> None:
     """Add hook NAME running SCRIPT (inside SUBLARR_HOOKS_DIR) on EVENT."""
     _added(admin.HOOK, admin.add_hook(name, event, script, timeout_seconds))
@@ -235,7 +210,6 @@ def _parse_headers(values: tuple[str, ...]) -> dict[str, str]:
     metavar="'NAME: VALUE'",
     help="A custom header (e.g. Authorization); repeatable.",
 )
-@errors_as_messages
 def webhooks_add(
     name: str,
     event: str,
@@ -263,7 +237,6 @@ def webhooks_add(
 @click.option("--webhook", "webhook_id", type=int, help="Only this webhook's deliveries.")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-@errors_as_messages
 def logs_command(hook_id: int | None, webhook_id: int | None, limit: int, as_json: bool) -> None:
     """Show the hook and webhook execution log, newest first."""
     rows = get_hook_logs(hook_id=hook_id, webhook_id=webhook_id, limit=limit)

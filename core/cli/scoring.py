@@ -23,31 +23,11 @@ from sublarr.core.scoring import (
     describe_weights,
     explain_score,
     format_explanation,
-    invalidate_scoring_cache,
     known_weight_keys,
     validate_modifier,
 )
 
 _TYPE_OPTION = click.Choice(SCORE_TYPES)
-
-
-def _open_db(required: bool = True) -> bool:
-    """Open the configured database; a ClickException when ``required`` and it fails."""
-    from sublarr.core.db.engine import init_db
-
-    try:
-        init_db()
-    except Exception as exc:  # noqa: BLE001 - any failure becomes a clean CLI error
-        if required:
-            raise click.ClickException(f"cannot open the database: {exc}") from None
-        click.echo(f"warning: cannot open the database ({exc}); using default weights", err=True)
-        return False
-    invalidate_scoring_cache()  # this process reads what is stored now
-    return True
-
-
-def _fail(exc: SublarrError) -> click.ClickException:
-    return click.ClickException(str(exc))
 
 
 # -- sublarr score ----------------------------------------------------------------------------
@@ -82,7 +62,6 @@ def score_command(
     score_type: str, matches: str, provider: str, subtitle_format: str, explain: bool, as_json: bool
 ) -> None:
     """Score a hypothetical subtitle with the weights and modifiers in force."""
-    _open_db(required=False)
     keys = {m.strip() for m in matches.split(",") if m.strip()}
     valid = known_weight_keys(score_type) - {FORMAT_BONUS}
     unknown = sorted(keys - valid)
@@ -122,7 +101,6 @@ def weights_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def weights_show(score_type: str | None, as_json: bool) -> None:
     """The weights in force: default, value and where the value comes from."""
-    _open_db(required=False)
     types = [score_type] if score_type else list(SCORE_TYPES)
     described = {t: describe_weights(t) for t in types}
     if as_json:
@@ -160,13 +138,9 @@ def _parse_pairs(pairs: tuple[str, ...]) -> dict[str, int]:
 def weights_set(pairs: tuple[str, ...], score_type: str) -> None:
     """Store weight overrides, e.g. `sublarr weights set hash=400 series=200`."""
     weights = _parse_pairs(pairs)
-    _open_db()
     from sublarr.core.db.scoring import set_scoring_weights
 
-    try:
-        set_scoring_weights(score_type, weights)
-    except SublarrError as exc:
-        raise _fail(exc) from None
+    set_scoring_weights(score_type, weights)
     click.echo(f"{score_type} weights stored: " + ", ".join(f"{k}={v}" for k, v in weights.items()))
 
 
@@ -174,7 +148,6 @@ def weights_set(pairs: tuple[str, ...], score_type: str) -> None:
 @click.option("--type", "score_type", type=_TYPE_OPTION, help="Only this score type (default: all).")
 def weights_reset(score_type: str | None) -> None:
     """Drop the stored overrides: the defaults apply again."""
-    _open_db()
     from sublarr.core.db.scoring import reset_scoring_weights
 
     reset_scoring_weights(score_type)
@@ -186,7 +159,6 @@ def weights_reset(score_type: str | None) -> None:
 @click.option("--description", help="A line saying what the preset is for.")
 def weights_export(file: str, description: str | None) -> None:
     """Write stored weights and provider modifiers to FILE as a preset ('-' for stdout)."""
-    _open_db()
     from sublarr.core.scoring.presets import export_scoring_preset
 
     text = json.dumps(export_scoring_preset(description), indent=2) + "\n"
@@ -215,7 +187,6 @@ def weights_import(file: str) -> None:
         raise click.ClickException(f"cannot read {file}: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise click.ClickException(f"{file} is not valid JSON: {exc}") from None
-    _open_db()
     from sublarr.core.scoring.presets import import_scoring_preset
 
     try:
@@ -246,13 +217,9 @@ def providers_modifier(name: str, value: str) -> None:
         number = int(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an integer", param_hint="VALUE") from None
-    _open_db()
     from sublarr.core.db.scoring import set_provider_modifier
 
-    try:
-        set_provider_modifier(name, number)
-    except SublarrError as exc:
-        raise _fail(exc) from None
+    set_provider_modifier(name, number)
     click.echo(f"provider {name}: modifier {number:+d}")
 
 
@@ -260,13 +227,9 @@ def providers_modifier(name: str, value: str) -> None:
 @click.argument("name")
 def providers_remove(name: str) -> None:
     """Drop the modifier of provider NAME."""
-    _open_db()
     from sublarr.core.db.scoring import delete_provider_modifier
 
-    try:
-        delete_provider_modifier(name)
-    except SublarrError as exc:
-        raise _fail(exc) from None
+    delete_provider_modifier(name)
     click.echo(f"provider {name}: modifier removed")
 
 
@@ -274,7 +237,6 @@ def providers_remove(name: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def providers_list(as_json: bool) -> None:
     """The stored provider modifiers."""
-    _open_db()
     from sublarr.core.db.scoring import get_all_provider_modifiers
 
     modifiers = dict(sorted(get_all_provider_modifiers().items()))
