@@ -13,6 +13,7 @@ Everything else has a home of its own: ``sublarr.core.events`` (the catalog, sig
 from __future__ import annotations
 
 from sublarr.core.errors import (
+    EventNotStoredError,
     InvalidPayloadError,
     NotFoundError,
     PluginLoadError,
@@ -44,6 +45,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "EVENT_CATALOG",
+    "EventNotStoredError",
     "InvalidPayloadError",
     "NotFoundError",
     "PluginLoadError",

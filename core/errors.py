@@ -62,6 +62,13 @@ class StorageError(SublarrError):
     """The configured storage (data dir, database) cannot be used; the message says why."""
 
 
+class DatabaseFileLostError(StorageError):
+    """The embedded SQLite file was deleted or replaced while sublarr runs: writes are refused.
+
+    Its message names no path (it may be shown to anyone, as ``/api/v1/health`` does).
+    """
+
+
 class DeferredHookError(SublarrError):
     """Raised by a hook implementation for a failure the hook's caller must learn of.
 

@@ -257,7 +257,7 @@ def test_emit_event_raises_after_every_receiver_and_plugin_saw_the_event(
     engine = get_engine()
 
     def full(dbapi_connection, _record, _proxy) -> None:
-        dbapi_connection.execute("PRAGMA max_page_count = 1")  # below what the file has: every write fails
+        dbapi_connection.execute("PRAGMA max_page_count = 1")  # = the pages it has: no room for BIG
 
     event.listen(engine, "checkout", full)
     try:
@@ -265,6 +265,7 @@ def test_emit_event_raises_after_every_receiver_and_plugin_saw_the_event(
             emit_event("batch_complete", {"batch_id": "lost", "batch_type": BIG})
     finally:
         event.remove(engine, "checkout", full)
+        engine.dispose()  # the pragma stays on pooled connections
     error = raised.value
     assert isinstance(error, StorageError)
     assert error.event_name == "batch_complete" and error.reason == "database or disk is full"
@@ -289,12 +290,42 @@ def test_an_event_nobody_subscribed_to_needs_no_storage(served, event_recorder):
 
     engine = get_engine()
 
-    def full(dbapi_connection, _record, _proxy) -> None:
-        dbapi_connection.execute("PRAGMA max_page_count = 1")
+    def read_only(dbapi_connection, _record, _proxy) -> None:
+        dbapi_connection.execute("PRAGMA query_only = 1")  # every write fails
 
-    event.listen(engine, "checkout", full)
+    event.listen(engine, "checkout", read_only)
     try:
         emit_event("batch_complete", {"batch_id": "nobody listens"})  # no hook or webhook: nothing to store
     finally:
-        event.remove(engine, "checkout", full)
+        event.remove(engine, "checkout", read_only)
+        engine.dispose()  # the pragma stays on pooled connections
     assert event_recorder.last("batch_complete").payload["batch_id"] == "nobody listens"
+
+
+def test_a_sonarr_call_whose_event_is_not_stored_is_a_503(served, webhook_receiver):
+    from sublarr.core.db import get_engine
+
+    created = served.client.post(
+        "/api/v1/webhooks", json={"name": "r", "event_name": "webhook_received", "url": webhook_receiver.url}
+    )
+    assert created.status_code == 201
+    engine = get_engine()
+
+    def read_only(dbapi_connection, _record, _proxy) -> None:
+        dbapi_connection.execute("PRAGMA query_only = 1")  # every write fails
+
+    sonarr = {
+        "eventType": "Download",
+        "series": {"title": "Dark"},
+        "episodes": [{"seasonNumber": 1, "episodeNumber": 1}],
+    }
+    event.listen(engine, "checkout", read_only)
+    try:
+        answer = served.client.post("/api/v1/webhook/sonarr", json=sonarr)
+    finally:
+        event.remove(engine, "checkout", read_only)
+        engine.dispose()  # the pragma stays on pooled connections
+    assert answer.status_code == 503, answer.json  # Sonarr retries a failed call
+    assert answer.json["error"] == "unavailable" and answer.headers["Retry-After"] == "30"
+    assert "(the database is read-only)" in answer.json["detail"]
+    assert served.client.post("/api/v1/webhook/sonarr", json=sonarr).status_code == 200

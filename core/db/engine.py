@@ -14,7 +14,7 @@
 * ``database_file_problem()`` - ``None``, or why the embedded SQLite file ``init_db``
   opened cannot be relied on any more: it was deleted or replaced (its device and inode
   changed) while sublarr runs. From then on every commit and every new connection of the
-  engine raises ``StorageError`` (the REST API answers 503, ``/api/v1/health`` is
+  engine raises ``DatabaseFileLostError``, a ``StorageError`` (the REST API answers 503, ``/api/v1/health`` is
   degraded; no empty file is made in its place): sublarr's connections would keep writing
   to the deleted file, and the data would be gone at the next start. It clears if the
   same file comes back; otherwise restart sublarr.
@@ -48,7 +48,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from sublarr.core.errors import StorageError, ValidationError
+from sublarr.core.errors import DatabaseFileLostError, StorageError, ValidationError
 
 if TYPE_CHECKING:
     from sublarr.core.settings import Settings
@@ -265,10 +265,10 @@ class DatabaseFile:
             logger.warning("the database file %s is back; writes are accepted again", self.path)
 
     def check(self, *_args: Any) -> None:
-        """Raise ``StorageError`` when the file was deleted or replaced (an engine event listener)."""
+        """Raise ``DatabaseFileLostError`` if the file was deleted or replaced (an engine listener)."""
         problem = self.problem()
         if problem is not None:
-            raise StorageError(problem)
+            raise DatabaseFileLostError(problem)
 
 
 def _alembic_config(url: URL) -> Any:

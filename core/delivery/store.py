@@ -45,7 +45,7 @@ from sublarr.core.db import hooks
 from sublarr.core.db.engine import get_engine
 from sublarr.core.db.models import Delivery, WebhookConfig, WebhookOption, utcnow_iso
 from sublarr.core.db.prepared import run_prepared
-from sublarr.core.errors import StorageError, ValidationError
+from sublarr.core.errors import DatabaseFileLostError, EventNotStoredError, StorageError, ValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -127,13 +127,15 @@ _sqlite_writer = _WriterLock()
 
 
 def describe_storage_failure(exc: BaseException) -> str:
-    """A short reason for a failed database write, fit to show: no SQL, no driver detail.
+    """A short reason for a failed database write, fit to show anyone: no path, host or SQL.
 
-    A ``StorageError`` gives its own message (they hide passwords); the database's errors
-    are named by kind (full, damaged, read-only, locked) or by their class.
+    Failures are named by kind (full, damaged, read-only, locked, the file lost), others by
+    their class; the server log has the details.
     """
+    if isinstance(exc, (DatabaseFileLostError, EventNotStoredError)):
+        return exc.reason if isinstance(exc, EventNotStoredError) else str(exc)
     if isinstance(exc, StorageError):
-        return str(exc)
+        return "the database cannot be opened; see the server log"
     original = getattr(exc, "orig", None) or exc
     text = str(original).lower()
     if "full" in text or isinstance(original, OSError) and original.errno == errno.ENOSPC:
