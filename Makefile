@@ -1,18 +1,18 @@
 # Two commands do all set-up on a fresh machine:
 #   make run   -> create .venv, install sublarr, start the server (sublarr serve)
-#   make test  -> create .venv, install sublarr with test extras, run the suite
+#   make test  -> create .venv, install sublarr with test extras; ruff format + check, mypy, pytest
 # make docs rewrites README.md's settings table from sublarr.core.settings.SETTINGS.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: run test lint docs bench clean
+.PHONY: run test lint typecheck docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip "setuptools>=77"
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
+$(VENV)/.installed: $(BIN)/python pyproject.toml core/version.py
 	$(BIN)/python -m pip install -q -e '.[test,postgres]'
 	touch $@
 
@@ -25,7 +25,9 @@ run: $(VENV)/.installed
 # In CI (CI=true) or with SUBLARR_START_POSTGRES=1 a throwaway PostgreSQL is installed and
 # started so the PostgreSQL tests run; by hand they are skipped with a loud reason.
 test: $(VENV)/.installed
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory typecheck
 	@if [ "$$CI" = "true" ] || [ "$$SUBLARR_START_POSTGRES" = "1" ]; then \
 		SUBLARR_TEST_POSTGRES_URL="$$(bash .ci/start-postgres)" || exit 1; \
 		export SUBLARR_TEST_POSTGRES_URL; \
@@ -33,7 +35,16 @@ test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+
+# mypy cannot follow pyproject's package-dir mapping (sublarr.core is core/, sublarr.plugins
+# is plugins/), so it checks a tree of links with the installed layout; [tool.mypy] says what.
+typecheck: $(VENV)/.installed
+	@mkdir -p build/typecheck/sublarr
+	@ln -sfn ../../../core build/typecheck/sublarr/core
+	@ln -sfn ../../../plugins build/typecheck/sublarr/plugins
+	$(BIN)/mypy
 
 docs: $(VENV)/.installed
 	$(BIN)/python -c "import pathlib, sublarr.core.settings as s; \

@@ -35,13 +35,7 @@ from sublarr.core.scoring import (
     invalidate_scoring_cache,
     score_many,
 )
-
-try:
-    from importlib.metadata import PackageNotFoundError, version
-
-    __version__ = version("sublarr")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+from sublarr.core.version import __version__
 
 __all__ = [
     "EVENT_CATALOG",

@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
@@ -56,13 +56,13 @@ class LogFormatter(logging.Formatter):
             text += "\n" + self.formatStack(record.stack_info)
         return text
 
-    def formatMessage(self, record: logging.LogRecord) -> str:
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
         return escape_control(super().formatMessage(record))
 
-    def formatException(self, ei: Any) -> str:
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
         return _indented(super().formatException(ei))
 
-    def formatStack(self, stack_info: str) -> str:
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802 - logging's name
         return _indented(super().formatStack(stack_info))
 
 
@@ -72,7 +72,13 @@ def level_number(level: str) -> int:
     return number if isinstance(number, int) else logging.WARNING
 
 
-class StderrHandler(logging.StreamHandler):
+if TYPE_CHECKING:
+    _StreamHandler = logging.StreamHandler[TextIO]
+else:  # not subscriptable at run time before Python 3.11
+    _StreamHandler = logging.StreamHandler
+
+
+class StderrHandler(_StreamHandler):
     """Writes to whatever ``sys.stderr`` is when a record comes (a test runner may swap it)."""
 
     def __init__(self) -> None:
@@ -124,8 +130,9 @@ def log_uncaught_exceptions() -> None:
         if args.exc_type is SystemExit:
             return
         name = args.thread.name if args.thread is not None else "?"
-        info = (args.exc_type, args.exc_value, args.exc_traceback)
-        logging.getLogger("sublarr.uncaught").error("uncaught exception in thread %s", name, exc_info=info)
+        logging.getLogger("sublarr.uncaught").error(
+            "uncaught exception in thread %s", name, exc_info=args.exc_value
+        )
 
     threading.excepthook = excepthook
 

@@ -462,8 +462,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         parsed = setting.parse(setting.key, value)
         if isinstance(parsed, Path):
             # Relative paths: from a config file, against its folder; otherwise against the cwd.
-            from_the_file = config_file is not None and setting.key not in env and setting.key not in given
-            base = config_file.parent if from_the_file else None
+            from_the_file = setting.key not in env and setting.key not in given
+            base = config_file.parent if config_file is not None and from_the_file else None
             parsed = Path(os.path.abspath(parsed if base is None else base / parsed))
         kwargs[setting.field] = parsed
     return Settings(**kwargs)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sublarr.core import ValidationError, emit_event, hookimpl
+from sublarr.core import StorageError, ValidationError, emit_event, hookimpl
 from sublarr.core.scoring import (
     EPISODE_SCORES,
     MOVIE_SCORES,
@@ -23,6 +23,7 @@ from sublarr.core.scoring import (
     format_explanation,
     invalidate_scoring_cache,
     score_many,
+    stored_scoring_cache,
     validate_modifier,
     validate_weights,
 )
@@ -582,6 +583,47 @@ def test_database_unreachable_falls_back_to_defaults_and_logs_once(scoring, tmp_
     assert compute_score(result(), EPISODE) == 571
     assert not storage_status.down
     assert len([r for r in caplog.records if "reachable again" in r.getMessage()]) == 1
+
+
+@pytest.mark.parametrize("error", [OSError("disk gone"), StorageError("cannot open the database x")])
+def test_a_stored_cache_scores_without_storage_that_fails(scoring, register_plugin, error, caplog):
+    def read() -> dict[str, int]:
+        raise error
+
+    class Stored:
+        def __init__(self) -> None:
+            self.cache = stored_scoring_cache("stored table", read, {})
+
+        @hookimpl
+        def provider_modifiers(self):
+            return self.cache.get()
+
+    register_plugin(Stored(), name="stored_plugin")
+    caplog.set_level(logging.WARNING, logger="sublarr")
+    assert compute_score(result("podnapisi"), EPISODE) == 539
+    down = [r.getMessage() for r in caplog.records if STORAGE_DOWN in r.getMessage()]
+    assert len(down) == 1 and "reading stored table" in down[0]
+    assert scoring.error_counts["stored_plugin"] == 0  # an outage is not a plugin bug
+
+
+def test_a_bug_in_a_stored_cache_read_is_a_plugin_error_not_an_outage(scoring, register_plugin, caplog):
+    def read() -> dict[str, int]:
+        return {"podnapisi": 5}["missing"]
+
+    class Stored:
+        def __init__(self) -> None:
+            self.cache = stored_scoring_cache("stored table", read, {})
+
+        @hookimpl
+        def provider_modifiers(self):
+            return self.cache.get()
+
+    register_plugin(Stored(), name="stored_plugin")
+    caplog.set_level(logging.WARNING, logger="sublarr")
+    assert compute_score(result("podnapisi"), EPISODE) == 539
+    assert not [r for r in caplog.records if STORAGE_DOWN in r.getMessage()]
+    assert scoring.error_counts["stored_plugin"] == 1
+    assert "KeyError" in scoring.last_errors["stored_plugin"]
 
 
 def scoring_db_url(tmp_path) -> str:

@@ -17,7 +17,7 @@ def run(plugin_manager, sublarr_db):
     """Invoke the CLI in-process against the test database; returns the click Result."""
     runner = CliRunner()
 
-    def invoke(*args: str, input: str | None = None):
+    def invoke(*args: str, input: str | None = None):  # noqa: A002 - CliRunner.invoke's name
         return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
 
     return invoke

@@ -111,7 +111,7 @@ class RootGroup(click.Group):
         except BrokenPipeError:  # `sublarr ... | head`: the reader is gone, nothing to say
             _silence_stdout()
             raise click.exceptions.Exit(1) from None
-        except Exception as exc:  # noqa: BLE001 - every error becomes one line, never a traceback
+        except Exception as exc:  # every error becomes one line, never a traceback
             logger.debug("%s failed", ctx.invoked_subcommand or "sublarr", exc_info=exc)
             raise click.ClickException(error_message(exc)) from None
 

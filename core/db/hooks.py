@@ -517,7 +517,7 @@ def log_hook_execution(
     check_str("hook_type", hook_type, 50)
     if hook_type and not _HOOK_TYPE.fullmatch(hook_type):
         raise ValidationError("hook_type", f"{hook_type!r} must be a lower-case word like 'script'")
-    values = {
+    values: dict[str, Any] = {
         "hook_id": check_optional_id("hook_id", hook_id),
         "webhook_id": check_optional_id("webhook_id", webhook_id),
         "event_name": check_str("event_name", event_name, NAME_MAX_CHARS),

@@ -28,15 +28,19 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     REAL,
+    Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
+    Table,
     Text,
     UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -47,7 +51,7 @@ NAMING_CONVENTION = {
 }
 
 # REAL as the plan says; on PostgreSQL REAL is single precision, so use a double there.
-DurationType = REAL().with_variant(DOUBLE_PRECISION(), "postgresql")
+DurationType: TypeEngine[float] = REAL().with_variant(DOUBLE_PRECISION(), "postgresql")
 
 _NOW = text("CURRENT_TIMESTAMP")
 
@@ -61,6 +65,9 @@ class Base(DeclarativeBase):
     """Declarative base of sublarr's tables, with a constraint naming convention for Alembic."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every model is mapped to one Table (no mapping to a join or a select), so say so:
+    # insert()/update() and .c take the Table as is.
+    __table__: ClassVar[Table]
 
     _bool_columns: ClassVar[frozenset[str]] = frozenset()
 
@@ -191,8 +198,6 @@ TABLE_NAMES: tuple[str, ...] = (
 # ---- delivery pipeline (migration 0002) -------------------------------------------------
 # Not in the plan's five tables: the durable queue of hook and webhook deliveries, and the
 # webhook options sublarr adds on top of the plan's webhook_configs columns.
-
-from sqlalchemy import Float, ForeignKey  # noqa: E402 - kept with the models that use it
 
 
 class WebhookOption(Base):

@@ -13,12 +13,14 @@ through ``Connection.execute``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
-_compiled: dict[tuple[int, str], tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+_compiled: dict[tuple[int, str], tuple[str, Sequence[str] | None, dict[str, Any]]] = {}
 
 
 def run_prepared(
@@ -33,11 +35,13 @@ def run_prepared(
     entry = _compiled.get(key)
     if entry is None:
         compiled = statement.compile(dialect=conn.dialect)
+        if not isinstance(compiled, SQLCompiler):
+            raise TypeError(f"not a SQL statement: {statement!r}")
         entry = (str(compiled), compiled.positiontup, dict(compiled.params))
         _compiled[key] = entry
     sql, order, defaults = entry
     values = {**defaults, **params}
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = conn.connection.cursor()
     try:
         cursor.execute(sql, tuple(values[name] for name in order) if order is not None else values)
         rows = list(cursor.fetchall()) if cursor.description else []

@@ -107,7 +107,7 @@ def _changed(section: str, keys: list[str]) -> None:
     invalidate_scoring_cache()
     try:
         emit_event("config_updated", {"section": section, "keys": sorted(set(keys))})
-    except Exception:  # noqa: BLE001 - the write is committed; a broken emit must not undo it
+    except Exception:  # the write is committed; a broken emit must not undo it
         logger.exception("could not emit config_updated for %s", section)
 
 

@@ -65,18 +65,18 @@ def check_name(field: str, value: Any, max_len: int) -> str:
 
     Returned with surrounding whitespace stripped.
     """
-    check_str(field, value, max_len, allow_empty=False)
-    if _CONTROL.search(value):
+    text = check_str(field, value, max_len, allow_empty=False)
+    if _CONTROL.search(text):
         raise ValidationError(field, "must not contain control characters")
-    return value.strip()
+    return text.strip()
 
 
 def check_pattern(field: str, value: Any, max_len: int, pattern: re.Pattern[str], what: str) -> str:
     """A non-empty str of at most ``max_len`` characters matching ``pattern``."""
-    check_str(field, value, max_len, allow_empty=False)
-    if not pattern.fullmatch(value):
-        raise ValidationError(field, f"{value!r} is not valid: {what}")
-    return value
+    text = check_str(field, value, max_len, allow_empty=False)
+    if not pattern.fullmatch(text):
+        raise ValidationError(field, f"{text!r} is not valid: {what}")
+    return text
 
 
 def check_event_name(field: str, value: Any, *, allow_wildcard: bool) -> str:
@@ -97,19 +97,19 @@ def check_event_name(field: str, value: Any, *, allow_wildcard: bool) -> str:
 
 def check_http_url(field: str, value: Any, max_len: int) -> str:
     """An absolute ``http://`` or ``https://`` URL with a host."""
-    check_str(field, value, max_len, allow_empty=False)
-    if _CONTROL.search(value) or any(ch.isspace() for ch in value):
+    url = check_str(field, value, max_len, allow_empty=False)
+    if _CONTROL.search(url) or any(ch.isspace() for ch in url):
         raise ValidationError(field, "must not contain whitespace or control characters")
     try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a port that is not a number in range
     except ValueError as exc:
-        raise ValidationError(field, f"{value!r} is not a valid URL: {exc}") from None
+        raise ValidationError(field, f"{url!r} is not a valid URL: {exc}") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise ValidationError(field, f"must be an http:// or https:// URL, got scheme {parts.scheme!r}")
     if not parts.hostname:
-        raise ValidationError(field, f"{value!r} has no host")
-    return value
+        raise ValidationError(field, f"{url!r} has no host")
+    return url
 
 
 def check_fields(kind: str, fields: Iterable[str], allowed: frozenset[str]) -> None:

@@ -347,7 +347,7 @@ class DeliveryExecutor:
                     "error": _event_text(result.error) or None,
                 },
             )
-        except Exception:  # noqa: BLE001 - the delivery is recorded; an event problem must not undo it
+        except Exception:  # the delivery is recorded; an event problem must not undo it
             logger.exception("could not emit %s for delivery %s", META_EVENT, result.delivery_id)
 
     def _emit_disabled(
@@ -367,5 +367,5 @@ class DeliveryExecutor:
                     "status_code": status_code,
                 },
             )
-        except Exception:  # noqa: BLE001 - see _emit_executed
+        except Exception:  # see _emit_executed
             logger.exception("could not emit webhook_disabled for webhook %s", target["id"])

@@ -102,6 +102,6 @@ def test_webhook(webhook_id: int, *, settings: Settings | None = None) -> Delive
     return fire_target(admin.WEBHOOK, webhook_id, settings=settings)
 
 
-# Not pytest tests, whatever their names say.
+# Not pytest tests, whatever their names say (an attribute pytest reads; functions declare none).
 test_hook.__test__ = False  # type: ignore[attr-defined]
 test_webhook.__test__ = False  # type: ignore[attr-defined]

@@ -22,8 +22,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 
@@ -34,6 +35,8 @@ from sublarr.core.db.models import HookConfig, WebhookConfig
 from sublarr.core.delivery.store import load_target
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 _monotonic = time.monotonic
 _generation = storage.config_generation
 
@@ -47,7 +50,7 @@ class SubscriptionCache:
 
     def __init__(self, ttl: float | None = None) -> None:
         # key -> (config generation, engine, expiry on the monotonic clock, value)
-        self._entries: dict[Any, tuple[int, Any, float, Any]] = {}
+        self._entries: dict[Hashable, tuple[int, Any, float, Any]] = {}
         self._given_ttl = ttl
         self._ttl = ttl  # None: read from the settings at the next refresh
         self._lock = threading.Lock()
@@ -66,7 +69,7 @@ class SubscriptionCache:
             self._ttl = current_settings().subscription_cache_ttl
         return self._ttl
 
-    def _cached(self, key: Any, load: Any, *args: Any) -> Any:
+    def _cached(self, key: Hashable, load: Callable[..., _T], *args: Any) -> _T:
         """The cached value of ``key`` while valid; otherwise ``load(*args)``, cached."""
         entry = self._entries.get(key)
         if (
@@ -75,7 +78,8 @@ class SubscriptionCache:
             and entry[1] is _current_engine()
             and entry[2] > _monotonic()
         ):
-            return entry[3]
+            cached: _T = entry[3]  # stored by this method under the same key, from the same load
+            return cached
         generation = _generation()  # read before loading: a change meanwhile makes the entry stale
         value = load(*args)
         with self._lock:

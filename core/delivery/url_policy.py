@@ -173,10 +173,11 @@ class GuardedHTTPSConnection(http.client.HTTPSConnection):
     """An ``http.client`` TLS connection (certificates verified) on a checked socket."""
 
     def __init__(self, host: str, port: int, timeout: float, policy: UrlPolicy) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.tls_context = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self.tls_context)
         self.policy = policy
 
     def connect(self) -> None:
         """Open the checked socket and start TLS with the URL's host name."""
         sock = connect(self.policy, self.host, self.port, self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+        self.sock = self.tls_context.wrap_socket(sock, server_hostname=self.host)

@@ -114,7 +114,7 @@ class WorkerPool:
                 unstarted.append(row["id"])
         try:
             released = deliveries.release_owner(self.owner, unstarted)
-        except Exception:  # noqa: BLE001 - the database may be gone; leases recover the rows
+        except Exception:  # the database may be gone; leases recover the rows
             logger.exception("could not release unstarted deliveries")
             released = 0
         for _ in self._workers:
@@ -206,7 +206,7 @@ class WorkerPool:
                 else:
                     due = deliveries.next_due_at() if free > 0 else None
                     wait = poll if due is None else min(poll, max(0.0, due - time.time()))
-            except Exception:  # noqa: BLE001 - keep dispatching whatever one query did
+            except Exception:  # keep dispatching whatever one query did
                 logger.exception("delivery dispatcher error; retrying")
                 wait = poll
             with self._cond:
@@ -222,13 +222,13 @@ class WorkerPool:
                 self._running.add(row["id"])
             try:
                 self.executor.run(row, self.owner)
-            except Exception:  # noqa: BLE001 - one broken delivery must not kill the worker
+            except Exception:  # one broken delivery must not kill the worker
                 logger.exception(
                     "delivery %s failed unexpectedly; retried in %g s", row["id"], UNEXPECTED_ERROR_DELAY
                 )
                 try:
                     deliveries.reschedule(row["id"], self.owner, UNEXPECTED_ERROR_DELAY, "internal error")
-                except Exception:  # noqa: BLE001 - its lease brings it back
+                except Exception:  # its lease brings it back
                     logger.exception("could not reschedule delivery %s", row["id"])
             finally:
                 with self._cond:

@@ -130,7 +130,7 @@ _PLUGIN_EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 _KEY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def _entry(name: str, label: str, description: str, keys: list[str], source: str) -> dict:
+def _entry(name: str, label: str, description: str, keys: list[str], source: str) -> dict[str, Any]:
     return {
         "signal": sublarr_signals.signal(name, doc=description),
         "label": label,

@@ -102,7 +102,7 @@ def emit_event(name: str, data: dict[str, Any] | None = None) -> str:
             for receiver in signal.receivers_for(sender):
                 try:
                     receiver(sender, data=payload)
-                except Exception:  # noqa: BLE001 - a host receiver must not stop the others
+                except Exception:  # a host receiver must not stop the others
                     logger.exception("receiver %r of event %r raised", receiver, name)
         pm.call_implementations(
             "on_event",

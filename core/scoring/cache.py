@@ -30,13 +30,16 @@ from collections.abc import Callable
 from time import monotonic
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from sublarr.core.errors import SublarrError
 from sublarr.core.plugin_manager import get_plugin_manager
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_caches: weakref.WeakSet[TTLCache] = weakref.WeakSet()
+_caches: weakref.WeakSet[TTLCache[Any]] = weakref.WeakSet()
 _callbacks: list[Callable[[], None]] = []
 _callbacks_lock = threading.Lock()
 
@@ -109,7 +112,7 @@ def invalidate_scoring_cache() -> None:
     for callback in callbacks:
         try:
             callback()
-        except Exception:  # noqa: BLE001 - one bad listener must not keep the others stale
+        except Exception:  # one bad listener must not keep the others stale
             logger.exception("scoring cache invalidation callback %r raised", callback)
     logger.debug("scoring caches invalidated")
 
@@ -175,18 +178,24 @@ def invalidate_if_scoring_changed(event_name: str, payload: dict[str, Any] | Non
     return True
 
 
+# What a read of storage raises when the database is missing, unreachable or unusable.
+_STORAGE_ERRORS = (SublarrError, SQLAlchemyError, OSError)
+
+
 def stored_scoring_cache(what: str, read: Callable[[], T], fallback: T) -> TTLCache[T]:
     """A ``TTLCache`` of ``read()``, a read of scoring storage, for plugins that feed the scorer.
 
-    When ``read`` raises (database not initialised, unreachable), ``fallback`` is kept for
-    the period instead, so scoring goes on without the stored values; the outage is logged
-    once, as ``what``, and so is its end. ``fallback`` is shared: do not change it.
+    When ``read`` fails as storage does (a ``SublarrError`` such as ``StorageError``, an
+    SQLAlchemy error or an ``OSError``: database not initialised, unreachable), ``fallback``
+    is kept for the period instead, so scoring goes on without the stored values; the outage
+    is logged once, as ``what``, and so is its end. Any other error is a bug of the caller
+    and propagates. ``fallback`` is shared: do not change it.
     """
 
     def load() -> T:
         try:
             value = read()
-        except Exception as exc:  # noqa: BLE001 - storage down: score without it
+        except _STORAGE_ERRORS as exc:  # storage down: score without it
             storage_status.failed(what, exc)
             return fallback
         storage_status.succeeded()

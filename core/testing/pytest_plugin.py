@@ -197,7 +197,8 @@ def sublarr_app(plugin_manager: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPa
 @pytest.fixture
 def api_key(sublarr_app: Any) -> str:
     """The API key of ``sublarr_app``."""
-    return sublarr_app.extensions["sublarr.api_key"].value
+    key: str = sublarr_app.extensions["sublarr.api_key"].value
+    return key
 
 
 @pytest.fixture

@@ -112,7 +112,7 @@ class WebhookReceiver:
                 if reply.body:
                     self.wfile.write(reply.body)
 
-            do_POST = do_PUT = do_GET = do_PATCH = do_DELETE = _handle  # noqa: N815
+            do_POST = do_PUT = do_GET = do_PATCH = do_DELETE = _handle  # noqa: N815 - http.server's names
 
         self.server = _QuietServer((host, port), Handler)
         self.server.daemon_threads = True
@@ -154,7 +154,7 @@ class WebhookReceiver:
 
     def url_for(self, path: str) -> str:
         """The URL of ``path`` on this receiver."""
-        host, port = self.server.server_address[:2]
+        host, port = self.server.socket.getsockname()[:2]
         return f"http://{host}:{port}{path}"
 
     # -- scripting ------------------------------------------------------------------------

@@ -16,7 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from apiflask import APIFlask
-from flask_socketio import ConnectionRefusedError, SocketIO
+
+# python-socketio's ConnectionRefusedError (not the builtin), re-exported by Flask-SocketIO,
+# whose stubs leave it out.
+from flask_socketio import ConnectionRefusedError as SocketIOConnectionRefused  # type: ignore[attr-defined]
+from flask_socketio import SocketIO
 
 from sublarr.core import __version__
 from sublarr.core.events.flask_extension import SETTINGS_KEY, Sublarr
@@ -62,7 +66,7 @@ def _socketio_connect_guard(socketio: SocketIO, key: ApiKey) -> None:
     def _connect(auth: Any = None) -> None:
         if not key_matches(key.value, key_from_socketio_auth(auth, request.environ)):
             logger.info("refused a Socket.IO connection without a valid API key")
-            raise ConnectionRefusedError("unauthorized")
+            raise SocketIOConnectionRefused("unauthorized")
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, settings: Settings | None = None) -> APIFlask:
@@ -116,10 +120,15 @@ def create_app(config: Mapping[str, Any] | None = None, *, settings: Settings | 
         arr_webhooks,
     ):
         app.register_blueprint(blueprint)
-    app.spec_processor(finish_spec)
+    # apiflask types the callback as taking a dict or a str; it passes the spec as a dict.
+    app.spec_processor(finish_spec)  # type: ignore[arg-type]
 
+    # Flask's documented way to add WSGI middleware: replace the wsgi_app method.
     app.wsgi_app = BodyLimitMiddleware(app.wsgi_app, lambda: app.config.get("MAX_CONTENT_LENGTH"))  # type: ignore[method-assign]
     app.wsgi_app = ApiKeyMiddleware(  # type: ignore[method-assign]
-        app.wsgi_app, lambda: api_key.value, session_known=lambda sid: sid in socketio.server.eio.sockets
+        app.wsgi_app,
+        lambda: api_key.value,
+        # .server is Flask-SocketIO's python-socketio server; its stubs leave it out on purpose.
+        session_known=lambda sid: sid in socketio.server.eio.sockets,  # type: ignore[attr-defined]
     )
     return app

@@ -43,7 +43,8 @@ def _body(schema: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError("the body must be a JSON object, as Sonarr/Radarr send it")
     try:
-        return schema.load(data)
+        loaded: dict[str, Any] = schema.load(data)
+        return loaded
     except SchemaError as exc:
         raise ValueError(exc.messages) from None
 

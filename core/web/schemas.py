@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, Raw, String
+from apiflask.types import ResponsesObjectType
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import EXCLUDE, INCLUDE
 
@@ -22,7 +23,7 @@ class ErrorSchema(Schema):
     detail = Raw(required=True, allow_none=True, metadata={"description": "why: text or per-field messages"})
 
 
-def responses(**by_status: tuple[str, type[Schema]]) -> dict[int, dict]:
+def responses(**by_status: tuple[str, type[Schema]]) -> ResponsesObjectType:
     """``doc(responses=...)`` entries: ``responses(r404=("No such hook", ErrorSchema))``."""
     return {
         int(status.lstrip("r")): {
@@ -399,8 +400,8 @@ class ArrSeriesSchema(_ArrObject):
 
 class ArrEpisodeSchema(_ArrObject):
     id = Integer(strict=True)
-    seasonNumber = Integer(strict=True, required=True, validate=Range(0, 100000))  # noqa: N815
-    episodeNumber = Integer(strict=True, required=True, validate=Range(0, 100000))  # noqa: N815
+    seasonNumber = Integer(strict=True, required=True, validate=Range(0, 100000))  # noqa: N815 - the JSON key Sonarr sends
+    episodeNumber = Integer(strict=True, required=True, validate=Range(0, 100000))  # noqa: N815 - the JSON key Sonarr sends
     title = String(allow_none=True)
 
 
@@ -413,7 +414,7 @@ class ArrMovieSchema(_ArrObject):
 class SonarrWebhookSchema(_ArrObject):
     """Sonarr's Webhook connection body; fields beyond these are accepted and ignored."""
 
-    eventType = String(required=True, validate=Length(1, 100))  # noqa: N815
+    eventType = String(required=True, validate=Length(1, 100))  # noqa: N815 - the JSON key Sonarr sends
     series = Nested(ArrSeriesSchema)
     episodes = List(Nested(ArrEpisodeSchema), validate=Length(0, 1000))
 
@@ -421,7 +422,7 @@ class SonarrWebhookSchema(_ArrObject):
 class RadarrWebhookSchema(_ArrObject):
     """Radarr's Webhook connection body; fields beyond these are accepted and ignored."""
 
-    eventType = String(required=True, validate=Length(1, 100))  # noqa: N815
+    eventType = String(required=True, validate=Length(1, 100))  # noqa: N815 - the JSON key Radarr sends
     movie = Nested(ArrMovieSchema)
 
 

@@ -66,7 +66,7 @@ def stop_background(app: Any) -> None:
 def _disconnect_all(socketio: Any) -> None:
     try:
         socketio.server.eio.disconnect()
-    except Exception:  # noqa: BLE001 - shutting down regardless
+    except Exception:  # shutting down regardless
         logger.exception("disconnecting Socket.IO clients failed")
 
 

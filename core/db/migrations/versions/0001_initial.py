@@ -24,7 +24,7 @@ EMPTY = sa.text("''")
 AUTOINCREMENT = {"sqlite_autoincrement": True}
 
 
-def _timestamp(name: str) -> sa.Column:
+def _timestamp(name: str) -> sa.Column[str]:
     return sa.Column(name, sa.Text(), nullable=False, server_default=NOW)
 
 
