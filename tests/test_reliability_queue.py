@@ -329,3 +329,28 @@ def test_a_sonarr_call_whose_event_is_not_stored_is_a_503(served, webhook_receiv
     assert answer.json["error"] == "unavailable" and answer.headers["Retry-After"] == "30"
     assert "(the database is read-only)" in answer.json["detail"]
     assert served.client.post("/api/v1/webhook/sonarr", json=sonarr).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (OSError(28, "No space left on device"), "database or disk is full"),
+        # PostgreSQL's words for a full disk, and a driver error that names a host
+        (
+            RuntimeError('could not extend file "base/1/2": No space left on device'),
+            "database or disk is full",
+        ),
+        (
+            RuntimeError('connection to server at "db.internal" (10.0.0.5) failed'),
+            "RuntimeError; see the server log",
+        ),
+    ],
+)
+def test_storage_failures_are_named_by_kind_without_details(error, reason):
+    from sublarr.core.delivery.store import describe_storage_failure
+    from sublarr.core.errors import StorageError
+
+    assert describe_storage_failure(error) == reason
+    assert describe_storage_failure(StorageError("cannot open the database sqlite:////srv/x.db")) == (
+        "the database cannot be opened; see the server log"
+    )

@@ -108,7 +108,7 @@ class DeliveryExecutor:
             return None
         try:
             result = self.attempt(row, target, json.loads(row["payload"]), queued=True)
-        except Exception as exc:  # noqa: BLE001 - a bug in one attempt counts as a failed attempt
+        except Exception as exc:
             logger.exception("attempt of delivery %s raised", row["id"])
             result = self._internal_failure(row, target, exc)
         final = result.outcome != "pending"
@@ -151,7 +151,7 @@ class DeliveryExecutor:
         }
         try:
             return deliveries.record_attempt(**result.attempt_fields(), **state)
-        except Exception as exc:  # noqa: BLE001 - tried once more below, without the output
+        except Exception as exc:
             logger.exception("could not record attempt %d of delivery %s", result.attempt, row["id"])
             note = f"the attempt's output could not be stored ({deliveries.describe_storage_failure(exc)})"
             result.stdout = result.stderr = ""

@@ -138,7 +138,12 @@ def describe_storage_failure(exc: BaseException) -> str:
         return "the database cannot be opened; see the server log"
     original = getattr(exc, "orig", None) or exc
     text = str(original).lower()
-    if "full" in text or isinstance(original, OSError) and original.errno == errno.ENOSPC:
+    if (
+        "full" in text
+        or "no space left" in text
+        or isinstance(original, OSError)
+        and original.errno == errno.ENOSPC
+    ):
         return "database or disk is full"
     if "malformed" in text or "not a database" in text or "corrupt" in text:
         return "the database file is damaged (malformed)"
