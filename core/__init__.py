@@ -13,6 +13,7 @@ Everything else has a home of its own: ``sublarr.core.events`` (the catalog, sig
 from __future__ import annotations
 
 from sublarr.core.errors import (
+    EventNotStoredError,
     InvalidPayloadError,
     NotFoundError,
     PluginLoadError,
@@ -38,6 +39,7 @@ from sublarr.core.version import __version__
 
 __all__ = [
     "EVENT_CATALOG",
+    "EventNotStoredError",
     "InvalidPayloadError",
     "NotFoundError",
     "PluginLoadError",

@@ -60,3 +60,37 @@ class NotFoundError(SublarrError, LookupError):
 
 class StorageError(SublarrError):
     """The configured storage (data dir, database) cannot be used; the message says why."""
+
+
+class DatabaseFileLostError(StorageError):
+    """The embedded SQLite file was deleted or replaced while sublarr runs: writes are refused.
+
+    Its message names no path (it may be shown to anyone, as ``/api/v1/health`` does).
+    """
+
+
+class DeferredHookError(SublarrError):
+    """Raised by a hook implementation for a failure the hook's caller must learn of.
+
+    The plugin manager still isolates it like any other exception (logged, counted, and the
+    remaining implementations run), then raises the first one to the caller once every
+    implementation ran. ``EventNotStoredError`` is one.
+    """
+
+
+class EventNotStoredError(DeferredHookError, StorageError):
+    """An event whose hook and webhook deliveries could not be stored: they will not run.
+
+    ``emit_event`` raises it after every receiver and plugin saw the event (Socket.IO
+    clients got it); the REST API answers 503. ``reason`` says why storage refused (for
+    example ``database or disk is full``), ``event_name`` and ``event_id`` name the event.
+    """
+
+    def __init__(self, event_name: str, event_id: str, reason: str) -> None:
+        self.event_name = event_name
+        self.event_id = event_id
+        self.reason = reason
+        super().__init__(
+            f"event {event_name!r} ({event_id}) was not stored: the delivery queue cannot be "
+            f"written ({reason}); its hooks and webhooks will not run"
+        )

@@ -9,7 +9,9 @@ the CLI) or by ``load_plugins()``, and tests swap it with ``set_plugin_manager``
 ``sublarr.core.testing``).
 
 Every hook call goes through ``call_implementations``, which isolates each implementation
-(an exception or a wrong result type is logged, counted and skipped). Calls are seen by
+(an exception or a wrong result type is logged, counted and skipped). A
+``DeferredHookError`` (such as ``EventNotStoredError``) is isolated the same way and then
+raised to the caller once every implementation ran. Calls are seen by
 pluggy's monitoring (``add_hookcall_monitoring``, ``enable_tracing``); with
 ``SUBLARR_TRACE_PLUGINS=1`` a monitor logs each call with its result and duration.
 """
@@ -31,7 +33,7 @@ from typing import Any, cast
 import pluggy
 
 from sublarr.core import hookspecs
-from sublarr.core.errors import PluginLoadError
+from sublarr.core.errors import DeferredHookError, PluginLoadError
 from sublarr.core.events import catalog as event_catalog
 from sublarr.core.settings import Settings, load_settings
 
@@ -335,14 +337,17 @@ class SublarrPluginManager(pluggy.PluginManager):
         or returns a value of the wrong type is logged, counted in ``error_counts`` and
         skipped. Every acceptable non-None result is stored in ``into`` (a new dict when
         ``None``) under the implementation's label, in call order; ``into`` is returned.
-        With monitoring installed (``add_hookcall_monitoring``, ``enable_tracing``,
-        ``SUBLARR_TRACE_PLUGINS``) each call goes through pluggy's ``_hookexec`` so the
-        monitors see it; otherwise the function is called directly.
+        A ``DeferredHookError`` is logged and counted too, the remaining implementations
+        still run, and then the first one raised is raised to the caller. With monitoring
+        installed (``add_hookcall_monitoring``, ``enable_tracing``, ``SUBLARR_TRACE_PLUGINS``)
+        each call goes through pluggy's ``_hookexec`` so the monitors see it; otherwise the
+        function is called directly.
         """
         results: dict[str, Any] = {} if into is None else into
         expected, copied = _HOOK_RULES.get(hook_name, _NO_RULES)
         original: Any = kwargs[copied] if copied else None
         monitored = self._monitors
+        deferred: DeferredHookError | None = None
         for label, plugin_name, function, names, arity, pick, impl in implementations:
             if copied:
                 kwargs[copied] = dict(original)
@@ -361,6 +366,10 @@ class SublarrPluginManager(pluggy.PluginManager):
                     result = function(*pick(kwargs))  # type: ignore[misc]  # pick is set when arity > 2
                 else:
                     result = function()
+            except DeferredHookError as exc:  # the caller must learn of it, after the others ran
+                self.record_error(plugin_name, hook_name, f"raised {exc!r}")
+                deferred = deferred or exc
+                continue
             except Exception as exc:  # noqa: BLE001 - isolate the plugin
                 self.record_error(plugin_name, hook_name, f"raised {exc!r}", exc_info=exc)
                 continue
@@ -375,6 +384,8 @@ class SublarrPluginManager(pluggy.PluginManager):
                 )
                 continue
             results[label] = result
+        if deferred is not None:
+            raise deferred
         return results
 
     # -- monitoring -------------------------------------------------------------------------

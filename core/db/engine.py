@@ -11,20 +11,31 @@
 * ``get_engine()`` - the process-wide engine, calling ``init_db()`` on first use.
 * ``session_scope()`` - a ``Session`` that commits on success and rolls back on error.
 * ``dispose_db()`` - close every connection and forget the engine (tests, shutdown).
+* ``database_file_problem()`` - ``None``, or why the embedded SQLite file ``init_db``
+  opened cannot be relied on any more: it was deleted or replaced (its device and inode
+  changed) while sublarr runs. From then on every commit and every new connection of the
+  engine raises ``DatabaseFileLostError``, a ``StorageError`` (the REST API answers 503, ``/api/v1/health`` is
+  degraded; no empty file is made in its place): sublarr's connections would keep writing
+  to the deleted file, and the data would be gone at the next start. It clears if the
+  same file comes back; otherwise restart sublarr.
 * ``upgrade_db(url=None)`` / ``current_revision(url=None)`` / ``head_revision()`` -
   what ``sublarr db upgrade`` and ``sublarr db current`` run.
 
 Any SQLAlchemy URL works; ``postgresql+psycopg://user:pass@host/db`` needs the ``postgres``
-extra. SQLite connections get WAL journaling, ``foreign_keys=ON`` and a busy timeout of
-``SQLITE_BUSY_TIMEOUT_MS``, so many threads can read while one writes. All functions are
-thread-safe. Migrations ship inside the package (``sublarr/core/db/migrations``): no
-``alembic.ini`` is needed.
+extra. PostgreSQL cannot store a NUL character in text: a statement given one raises
+``ValidationError`` (the REST API's 422), not a driver error; text sublarr stores for
+itself (script output, receivers' answers) has its NULs replaced first
+(``sublarr.core.db.hooks.storable_text``). SQLite connections get WAL journaling,
+``foreign_keys=ON`` and a busy timeout of ``SQLITE_BUSY_TIMEOUT_MS``, so many threads can
+read while one writes. All functions are thread-safe. Migrations ship inside the package
+(``sublarr/core/db/migrations``): no ``alembic.ini`` is needed.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,7 +48,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from sublarr.core.errors import StorageError
+from sublarr.core.errors import DatabaseFileLostError, StorageError, ValidationError
 
 if TYPE_CHECKING:
     from sublarr.core.settings import Settings
@@ -54,6 +65,7 @@ _migration_lock = threading.Lock()
 _engine: Engine | None = None
 _session_factory: sessionmaker[Session] | None = None
 _engine_url: str | None = None
+_database_file: DatabaseFile | None = None
 
 
 def _is_sqlite_memory(url: URL) -> bool:
@@ -145,6 +157,14 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _refuse_nul_text(context: Any) -> None:
+    """A ``handle_error`` listener: PostgreSQL's refusal of a NUL character becomes ``ValidationError``."""
+    if "NUL (0x00)" in str(context.original_exception):
+        raise ValidationError(
+            None, "text must not contain NUL (\\0) characters"
+        ) from context.original_exception
+
+
 def _create_private_sqlite_file(url: URL) -> None:
     """Create the SQLite file of ``url`` owner-only (0600) if it does not exist yet.
 
@@ -175,7 +195,80 @@ def create_sublarr_engine(url: str | URL) -> Engine:
     engine = create_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _set_sqlite_pragmas)
+    elif url.get_backend_name() == "postgresql":
+        event.listen(engine, "handle_error", _refuse_nul_text)
     return engine
+
+
+class DatabaseFile:
+    """The embedded SQLite file an engine opened, known by identity (device, inode).
+
+    ``check`` runs before every commit and before every new connection of that engine is
+    opened (SQLite would otherwise create an empty file where the deleted one was).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        status = os.stat(path)
+        self.identity = (status.st_dev, status.st_ino)
+        self._lost = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, url: URL) -> DatabaseFile | None:
+        """The file of a SQLite ``url``; ``None`` for other databases, memory and ``file:`` URIs."""
+        if (
+            url.get_backend_name() != "sqlite"
+            or _is_sqlite_memory(url)
+            or str(url.database).startswith("file:")
+        ):
+            return None
+        try:
+            return cls(Path(str(url.database)).expanduser())
+        except OSError:
+            return None
+
+    def problem(self) -> str | None:
+        """Why the file cannot be relied on (deleted or replaced), or ``None``."""
+        try:
+            status = os.stat(self.path)
+        except FileNotFoundError:
+            what = "deleted"
+        except OSError as exc:
+            what = f"made unreachable ({exc.strerror or exc})"
+        else:
+            if (status.st_dev, status.st_ino) == self.identity:
+                if self._lost:
+                    self._noted(False, "")
+                return None
+            what = "replaced by another file"
+        if not self._lost:
+            self._noted(True, what)
+        return (
+            f"the database file was {what} while sublarr runs: writes are refused, "
+            "as they would be lost; restart sublarr"
+        )
+
+    def _noted(self, lost: bool, what: str) -> None:
+        with self._lock:
+            if self._lost == lost:
+                return
+            self._lost = lost
+        if lost:
+            logger.error(
+                "the database file %s was %s while sublarr runs: every write is refused until "
+                "sublarr is restarted",
+                self.path,
+                what,
+            )
+        else:
+            logger.warning("the database file %s is back; writes are accepted again", self.path)
+
+    def check(self, *_args: Any) -> None:
+        """Raise ``DatabaseFileLostError`` if the file was deleted or replaced (an engine listener)."""
+        problem = self.problem()
+        if problem is not None:
+            raise DatabaseFileLostError(problem)
 
 
 def _alembic_config(url: URL) -> Any:
@@ -216,7 +309,7 @@ def init_db(url: str | URL | None = None) -> Engine:
     Calling it again with the same URL returns the same engine; with another URL the
     previous engine is disposed first.
     """
-    global _engine, _session_factory, _engine_url
+    global _engine, _session_factory, _engine_url, _database_file
     with _lock:
         resolved = resolve_database_url(url)
         key = resolved.render_as_string(hide_password=False)
@@ -233,14 +326,28 @@ def init_db(url: str | URL | None = None) -> Engine:
         except BaseException:
             engine.dispose()
             raise
+        _database_file = DatabaseFile.of(resolved)
+        if _database_file is not None:
+            event.listen(engine, "commit", _database_file.check)
+            # Before connecting: SQLite would create an empty file in place of a deleted one.
+            event.listen(engine, "do_connect", _database_file.check)
         _engine = engine
         _engine_url = key
         _session_factory = sessionmaker(bind=engine, expire_on_commit=False)
-        _forget_cached_scoring()
+        _forget_database_state()
         logger.info(
             "database %s ready at revision %s", resolved.render_as_string(hide_password=True), revision
         )
         return engine
+
+
+def database_file_problem() -> str | None:
+    """Why the current engine's SQLite file cannot be relied on (deleted, replaced), or ``None``.
+
+    ``None`` too for PostgreSQL, in-memory databases and before ``init_db``.
+    """
+    database_file = _database_file
+    return database_file.problem() if database_file is not None else None
 
 
 def current_engine() -> Engine | None:
@@ -283,21 +390,25 @@ def session_scope() -> Iterator[Session]:
 
 
 def _dispose_locked() -> None:
-    global _engine, _session_factory, _engine_url
+    global _engine, _session_factory, _engine_url, _database_file
     engine = _engine
+    _database_file = None
     _engine = None
     _session_factory = None
     _engine_url = None
     if engine is not None:
         engine.dispose()
-    _forget_cached_scoring()
+    _forget_database_state()
 
 
-def _forget_cached_scoring() -> None:
-    """Scoring caches hold data of the previous database: drop them when it changes."""
+def _forget_database_state() -> None:
+    """Scoring caches and the queue's write status are of the previous database: drop them."""
     from sublarr.core.scoring.cache import invalidate_scoring_cache
 
     invalidate_scoring_cache()
+    store = sys.modules.get("sublarr.core.delivery.store")  # never imported: nothing to forget
+    if store is not None:
+        store.queue_status.reset()
 
 
 def dispose_db() -> None:

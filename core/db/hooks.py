@@ -27,7 +27,8 @@ Deleting a hook or webhook keeps its log rows (use ``clear_hook_logs``).
 
 Trigger statistics are updated with single atomic SQL increments, so concurrent
 deliveries never lose a count. Script output and error text longer than
-``MAX_OUTPUT_CHARS`` is stored truncated.
+``MAX_OUTPUT_CHARS`` is stored truncated, with NUL characters as U+FFFD
+(``storable_text``), so what a script prints or a receiver answers can always be stored.
 
 Script hooks and webhooks are two kinds of one thing, a delivery target: ``HOOKS`` and
 ``WEBHOOKS`` describe each kind's table and fields, and one set of functions
@@ -102,6 +103,7 @@ __all__ = [
     "log_hook_execution",
     "mark_config_changed",
     "reset_webhook_failures",
+    "storable_text",
     "update_hook_config",
     "update_hook_trigger_stats",
     "update_target",
@@ -131,9 +133,26 @@ WILDCARD_EVENT = "*"
 _HOOK_TYPE = re.compile(r"[a-z][a-z0-9_]*")
 
 
-def _truncate(text: str | None) -> str:
+NUL_REPLACEMENT = "\ufffd"
+
+
+def storable_text(text: str | None) -> str:
+    """``text`` as the log and the delivery queue store it, on every database alike.
+
+    At most ``MAX_OUTPUT_CHARS`` characters; each NUL character (which PostgreSQL cannot
+    store in text) becomes U+FFFD, and a lone UTF-16 surrogate (no UTF-8 text) becomes
+    ``?``. The one place text bound for ``hook_log`` and ``deliveries`` is made storable.
+    """
     text = text or ""
-    return text if len(text) <= MAX_OUTPUT_CHARS else text[:MAX_OUTPUT_CHARS]
+    if len(text) > MAX_OUTPUT_CHARS:
+        text = text[:MAX_OUTPUT_CHARS]
+    if "\x00" in text:
+        text = text.replace("\x00", NUL_REPLACEMENT)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 # ---- the two kinds of delivery target ------------------------------------------------------
@@ -463,9 +482,9 @@ def write_log(
             "success": int(success),
             "exit_code": exit_code,
             "status_code": status_code,
-            "stdout": _truncate(stdout),
-            "stderr": _truncate(stderr),
-            "error": _truncate(error),
+            "stdout": storable_text(stdout),
+            "stderr": storable_text(stderr),
+            "error": storable_text(error),
             "duration_ms": float(duration_ms),
             "triggered_at": utcnow_iso(),
         },
@@ -644,7 +663,7 @@ def write_webhook_stats(
             "b_id": webhook_id,
             "b_now": utcnow_iso(),
             "b_code": status_code,
-            "b_error": "" if success else _truncate(error),
+            "b_error": "" if success else storable_text(error),
         },
     )
     return (int(rows[0][0] or 0), bool(rows[0][1])) if rows else None

@@ -10,6 +10,13 @@ pipeline knows; the CLI and the REST server use them:
   against the deny-list; its host must resolve now (``UrlRefusedError``).
 * ``public_hook`` / ``public_webhook`` give records safe to show: the secret masked
   (``whsec_********abcd``), custom header values masked, URL passwords masked.
+* ``update_webhook`` takes masked values back (``MASK``, ``****``): a header value, the
+  URL's password (or lone user name) or a credential query value (``?token=****``) sent as
+  ``****`` keeps the stored one - only while the URL's origin (scheme, host, port) stays
+  the same. A URL moving to another origin is refused (``ValidationError`` naming ``url``
+  or ``headers``) while it carries masked values or stored header values would follow it:
+  credentials go only to the origin they were given for, as browsers drop them on a
+  cross-origin redirect. Give them again (or ``headers={}``) to move the webhook.
 * Re-enabling a webhook (``update_webhook(id, enabled=True)``) resets its failure count
   and its ``disabled_reason``.
 
@@ -23,6 +30,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from sublarr.core.db import hooks as storage
 from sublarr.core.db.validators import check_http_url
@@ -30,7 +38,14 @@ from sublarr.core.delivery import store as deliveries
 from sublarr.core.delivery.script_runner import ScriptRefusedError, resolve_script
 from sublarr.core.delivery.signing import check_secret, generate_secret, mask_secret
 from sublarr.core.delivery.url_policy import UrlPolicy, UrlRefusedError
-from sublarr.core.delivery.webhook_sender import ALLOWED_METHODS, RESERVED_HEADERS, mask_url
+from sublarr.core.delivery.webhook_sender import (
+    ALLOWED_METHODS,
+    RESERVED_HEADERS,
+    URL_MASK,
+    _query_items,
+    is_credential_name,
+    mask_url,
+)
 from sublarr.core.errors import NotFoundError, SublarrError, ValidationError
 from sublarr.core.settings import Settings, current_settings
 
@@ -38,6 +53,8 @@ _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
 MAX_HEADERS = 20
 MAX_HEADER_VALUE = 4096
 MAX_ID = 2**63 - 1
+MASK = URL_MASK  # a masked value as shown; sent back, it keeps the stored value (same origin only)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _settings(settings: Settings | None) -> Settings:
@@ -112,6 +129,128 @@ def _prepare_webhook(fields: dict[str, Any], settings: Settings | None) -> dict[
     return options
 
 
+# ---- masked values sent back -------------------------------------------------------------
+
+
+def url_origin(url: str) -> tuple[str, str, int | None]:
+    """``(scheme, host, port)`` of ``url``, lower-cased, the scheme's default port filled in."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ("", url, None)
+    scheme = parts.scheme.lower()
+    return (scheme, (parts.hostname or "").lower(), port if port is not None else _DEFAULT_PORTS.get(scheme))
+
+
+def _masked_url_parts(url: str) -> list[str]:
+    """What of ``url`` is masked: ``password``, ``user name`` and ``query value NAME``."""
+    try:
+        parts = urlsplit(url)
+        username, password = parts.username, parts.password
+    except ValueError:
+        return []
+    masked = []
+    if password == MASK:
+        masked.append("password")
+    elif password is None and username == MASK:
+        masked.append("user name")
+    masked += [
+        f"query value {unquote_plus(name)!r}"
+        for name, _, value in _query_items(parts.query)
+        if value == MASK and is_credential_name(unquote_plus(name))
+    ]
+    return masked
+
+
+def _restore_url(url: str, stored: str) -> str:
+    """``url`` (same origin as ``stored``) with its masked parts replaced by ``stored``'s values."""
+    parts, old = urlsplit(url), urlsplit(stored)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        old_userinfo = old.netloc.rpartition("@")[0] if "@" in old.netloc else None
+        user, colon, password = userinfo.partition(":")
+        old_user, old_colon, old_password = (old_userinfo or "").partition(":")
+        if colon and password == MASK:
+            if not old_colon:
+                raise ValidationError("url", "the password is masked (****) but none is stored: give it")
+            userinfo = f"{user}:{old_password}"
+        elif not colon and user == MASK:
+            if old_userinfo is None or old_colon:
+                raise ValidationError("url", "the user name is masked (****) but none is stored: give it")
+            userinfo = old_user
+        netloc = f"{userinfo}@{hostport}"
+    stored_values: dict[str, str] = {}
+    for name, _, value in _query_items(old.query):
+        stored_values.setdefault(unquote_plus(name), value)
+    items = []
+    for name, eq, value in _query_items(parts.query):
+        key = unquote_plus(name)
+        if value == MASK and is_credential_name(key):
+            if key not in stored_values:
+                raise ValidationError(
+                    "url", f"the query value {key!r} is masked (****) but none is stored: give it"
+                )
+            value = stored_values[key]
+        items.append(f"{name}{eq}{value}")
+    return urlunsplit(parts._replace(netloc=netloc, query="&".join(items)))
+
+
+def _restore_webhook_credentials(stored: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` of an update with masked values (``****``) replaced by the stored ones.
+
+    Only while the URL keeps its origin: a URL moving to another origin is refused while
+    it carries masked values, or while stored header values would follow it (masked or
+    not sent); the message names the field to give again.
+    """
+    fields = dict(fields)
+    stored_url = stored.get("url") or ""
+    stored_headers: dict[str, str] = stored.get("headers") or {}
+    url = fields.get("url")
+    if isinstance(url, str) and url != stored_url and url == mask_url(stored_url):
+        del fields["url"]  # the masked URL as shown, sent back unchanged
+        url = None
+    moved = isinstance(url, str) and url_origin(url) != url_origin(stored_url)
+    if isinstance(url, str) and url != stored_url:
+        masked = _masked_url_parts(url)
+        if masked and moved:
+            raise ValidationError(
+                "url",
+                f"the new URL has another origin (scheme, host or port) than the stored one and "
+                f"masked values (****: {', '.join(masked)}); stored credentials are sent only to "
+                "their origin: give them again",
+            )
+        if masked:
+            fields["url"] = _restore_url(url, stored_url)
+    headers = fields.get("headers")
+    if moved and stored_headers:
+        if headers is None:
+            raise ValidationError(
+                "headers",
+                "the new URL has another origin (scheme, host or port) than the stored one: send "
+                "the headers again (or {} to drop them); stored header values go only to their origin",
+            )
+        kept = (
+            sorted(name for name, value in dict(headers).items() if value == MASK and name in stored_headers)
+            if isinstance(headers, dict)
+            else []
+        )
+        if kept:
+            raise ValidationError(
+                "headers",
+                f"the new URL has another origin (scheme, host or port) than the stored one: give the "
+                f"value of {', '.join(map(repr, kept))} again instead of ****; stored header values "
+                "go only to their origin",
+            )
+    elif isinstance(headers, dict):
+        fields["headers"] = {
+            name: stored_headers[name] if value == MASK and name in stored_headers else value
+            for name, value in headers.items()
+        }
+    return fields
+
+
 # ---- what may be shown -------------------------------------------------------------------
 
 
@@ -143,6 +282,8 @@ class TargetKind:
     refused: type[SublarrError]  # raised by ``prepare`` for a target that may not run
     refused_field: str  # the field that error is about
     create_defaults: Mapping[str, Any] = field(default_factory=dict)  # pipeline fields ``add`` always sets
+    # (stored record, update fields) -> the fields with masked values sent back restored.
+    restore: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] = lambda stored, fields: fields
 
     @property
     def kind(self) -> str:
@@ -163,6 +304,7 @@ WEBHOOK = TargetKind(
     UrlRefusedError,
     "url",
     create_defaults={"secret": "", "method": "POST", "headers": {}},  # "": a secret is generated
+    restore=_restore_webhook_credentials,
 )
 KINDS = {target.kind: target for target in (HOOK, WEBHOOK)}
 
@@ -195,9 +337,10 @@ def update(
 ) -> dict[str, Any]:
     """Change fields of a hook or webhook (options included); return the record.
 
-    ``enabled=True`` also clears a webhook's failure count and ``disabled_reason``.
+    ``enabled=True`` also clears a webhook's failure count and ``disabled_reason``. Masked
+    webhook values sent back keep the stored ones while the URL's origin stays (module docs).
     """
-    get(target, target_id)
+    fields = target.restore(get(target, target_id), fields)
     options = target.prepare(fields, settings)
     if fields:
         storage.update_target(target.table, target_id, **fields)

@@ -4,7 +4,9 @@
 (exported as ``sublarr.core.delivery.enqueue_event``): it writes one ``deliveries`` row
 per subscribed hook or webhook in one transaction and returns at once; running them is
 the worker pool's job. Pools in this process are woken immediately; pools in other
-processes find the rows within their poll interval.
+processes find the rows within their poll interval. When the rows cannot be stored (a full
+disk, a damaged database), it raises ``EventNotStoredError``: ``emit_event`` raises it to
+its caller once every other receiver and plugin saw the event.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from sublarr.core.delivery import subscriptions
-from sublarr.core.delivery.store import enqueue_deliveries
+from sublarr.core.delivery.store import describe_storage_failure, enqueue_deliveries
+from sublarr.core.errors import EventNotStoredError
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +55,26 @@ def enqueue_event(
 
     ``kind`` is ``script`` (script hooks) or ``webhook``. The arguments after it are those
     of ``on_event``: this is what the ``script_hooks`` and ``webhooks`` plugins call.
+    Raises ``EventNotStoredError`` when the subscriptions cannot be read or the deliveries
+    cannot be written; nothing of this call is queued then.
     """
-    target_ids = subscriptions.lookup(event_name)[_KIND_INDEX[kind]]
-    if not target_ids:
-        return []
-    payload_json = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    ids = enqueue_deliveries(
-        [(kind, target_id) for target_id in target_ids], event_name, event_id, timestamp, payload_json
-    )
+    index = _KIND_INDEX[kind]
+    try:
+        target_ids = subscriptions.lookup(event_name)[index]
+        if not target_ids:
+            return []
+        payload_json = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+        ids = enqueue_deliveries(
+            [(kind, target_id) for target_id in target_ids], event_name, event_id, timestamp, payload_json
+        )
+    except Exception as exc:
+        logger.error(
+            "the %s deliveries of event %s (%s) could not be stored: %s",
+            kind,
+            event_name,
+            event_id,
+            getattr(exc, "orig", None) or repr(exc),
+        )
+        raise EventNotStoredError(event_name, event_id, describe_storage_failure(exc)) from exc
     wake_pools()
     return ids

@@ -3,7 +3,9 @@
 For a claimed ``deliveries`` row: load its hook or webhook (a deleted or disabled one is
 skipped), run the script or send the request, then in one transaction write the
 ``hook_log`` row, the trigger statistics and the delivery's next state (delivered, failed,
-or pending again after the retry policy's wait). When a delivery is over, ``hook_executed``
+or pending again after the retry policy's wait). An attempt that raises inside sublarr (a
+bug) counts as a failed attempt like any other, against the same retry limit; one whose
+record cannot be written is recorded again without its output. When a delivery is over, ``hook_executed``
 is emitted (except for deliveries of ``hook_executed`` itself, so hooks on it cannot loop);
 when a webhook gets disabled, ``webhook_disabled`` is emitted.
 """
@@ -104,18 +106,13 @@ class DeliveryExecutor:
             deliveries.skip_delivery(row["id"], owner, reason)
             logger.info("delivery %s skipped: %s", row["id"], reason)
             return None
-        payload = json.loads(row["payload"])
-        result = self.attempt(row, target, payload, queued=True)
+        try:
+            result = self.attempt(row, target, json.loads(row["payload"]), queued=True)
+        except Exception as exc:
+            logger.exception("attempt of delivery %s raised", row["id"])
+            result = self._internal_failure(row, target, exc)
         final = result.outcome != "pending"
-        record = deliveries.record_attempt(
-            delivery_id=row["id"],
-            owner=owner,
-            **result.attempt_fields(),
-            next_attempt_at=result.next_attempt_at,
-            final=final,
-            disable_reason=self._gone_reason if result.status_code == 410 else "",
-            failure_threshold=self.settings.webhook_failure_threshold,
-        )
+        record = self._record(row, owner, result, final)
         result.log_id = record.log_id
         result.webhook_disabled = record.disabled
         level = logging.INFO if result.success else logging.WARNING
@@ -139,6 +136,72 @@ class DeliveryExecutor:
         return result
 
     _gone_reason = "the receiver answered 410 Gone"
+
+    def _record(
+        self, row: dict[str, Any], owner: str | None, result: DeliveryResult, final: bool
+    ) -> deliveries.AttemptRecord:
+        """Write the attempt; if that fails, write it again without its output (then raise)."""
+        state = {
+            "delivery_id": row["id"],
+            "owner": owner,
+            "next_attempt_at": result.next_attempt_at,
+            "final": final,
+            "disable_reason": self._gone_reason if result.status_code == 410 else "",
+            "failure_threshold": self.settings.webhook_failure_threshold,
+        }
+        try:
+            return deliveries.record_attempt(**result.attempt_fields(), **state)
+        except Exception as exc:
+            logger.exception("could not record attempt %d of delivery %s", result.attempt, row["id"])
+            note = f"the attempt's output could not be stored ({deliveries.describe_storage_failure(exc)})"
+            result.stdout = result.stderr = ""
+            result.error = f"{result.error}; {note}" if result.error else note
+        return deliveries.record_attempt(**result.attempt_fields(), **state)
+
+    def _internal_failure(
+        self, row: dict[str, Any], target: dict[str, Any], exc: Exception
+    ) -> DeliveryResult:
+        """The result of an attempt that raised: a failure, retried while retries are left."""
+        attempt = int(row.get("attempts") or 0) + 1
+        error = f"internal error: {type(exc).__name__}: {exc}"
+        if row["kind"] == "webhook":
+            error = redact_target_secrets(
+                error,
+                url=target["url"],
+                secret=target.get("secret") or "",
+                headers=target.get("headers") or {},
+            )
+        outcome, next_at = self._next_state(row["kind"], target, attempt, retryable=True)
+        return DeliveryResult(
+            delivery_id=row["id"],
+            kind=row["kind"],
+            target_id=int(target["id"]),
+            target_name=target["name"],
+            event_name=row["event_name"],
+            attempt=attempt,
+            success=False,
+            outcome=outcome,
+            error=error,
+            next_attempt_at=next_at,
+        )
+
+    def _next_state(
+        self,
+        kind: str,
+        target: dict[str, Any],
+        attempt: int,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+    ) -> tuple[str, float | None]:
+        """``("pending", when)`` for a failed attempt to retry, else ``("failed", None)``.
+
+        Webhooks are retried ``retry_count`` times; script hooks are not retried.
+        """
+        retries = int(target.get("retry_count") or 0) if kind == "webhook" else 0
+        if retryable and attempt <= retries:
+            return "pending", time.time() + self.retry.delay(attempt, retry_after)
+        return "failed", None
 
     # -- one attempt ----------------------------------------------------------------------
 
@@ -218,12 +281,15 @@ class DeliveryExecutor:
         error = redact_target_secrets(
             sent.error, url=target["url"], secret=target.get("secret") or "", headers=headers
         )
-        outcome = "delivered" if sent.success else "failed"
-        next_at = None
-        retries = int(target.get("retry_count") or 0)
-        if not sent.success and queued and sent.retryable and base["attempt"] <= retries:
-            outcome = "pending"
-            next_at = time.time() + self.retry.delay(base["attempt"], sent.retry_after)
+        outcome, next_at = "delivered", None
+        if not sent.success:
+            outcome, next_at = self._next_state(
+                "webhook",
+                target,
+                base["attempt"],
+                retryable=queued and sent.retryable,
+                retry_after=sent.retry_after,
+            )
         return DeliveryResult(
             **base,
             success=sent.success,

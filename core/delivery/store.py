@@ -3,6 +3,8 @@
 A delivery is one run of one script hook or webhook for one event. Its life:
 
 * ``enqueue_deliveries`` writes the rows of one event in one transaction (``pending``).
+  When that fails, ``queue_status`` says so (what ``/api/v1/health`` reports) until a
+  later write succeeds; ``queue_problem()`` probes with a 64 KiB write meanwhile.
 * ``claim_deliveries`` atomically moves due ``pending`` rows to ``running`` for a worker
   pool (``claimed_by``) until ``lease_until``: ``UPDATE ... WHERE id IN (SELECT ... FOR
   UPDATE SKIP LOCKED) RETURNING`` on PostgreSQL; the same single UPDATE statement (atomic
@@ -11,6 +13,9 @@ A delivery is one run of one script hook or webhook for one event. Its life:
   hook's or webhook's trigger statistics, the delivery's new state (``delivered``,
   ``failed``, ``skipped`` or back to ``pending`` with a later ``next_attempt_at`` for a
   retry), and disables a webhook that answered 410 or reached the failure threshold.
+* ``reschedule`` counts an attempt that failed inside sublarr (the run or its recording
+  raised) against the same limit as any failed attempt: the delivery is ``failed`` once
+  its attempts are used up.
 * Rows whose lease ran out (their pool died) go back to ``pending`` with
   ``release_expired``; ``release_dead_owners`` does it at once for pools of dead processes
   on this host; ``release_owner`` for a pool stopping gracefully.
@@ -21,6 +26,7 @@ de-duplicate on (delivery is at-least-once).
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -37,9 +43,9 @@ from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 
 from sublarr.core.db import hooks
 from sublarr.core.db.engine import get_engine
-from sublarr.core.db.models import Delivery, WebhookOption, utcnow_iso
+from sublarr.core.db.models import Delivery, WebhookConfig, WebhookOption, utcnow_iso
 from sublarr.core.db.prepared import run_prepared
-from sublarr.core.errors import ValidationError
+from sublarr.core.errors import DatabaseFileLostError, EventNotStoredError, StorageError, ValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +56,7 @@ MAX_LOG_CHARS = hooks.MAX_OUTPUT_CHARS
 _COLUMNS = tuple(Delivery.__table__.columns)
 _COLUMN_NAMES = tuple(column.key for column in _COLUMNS)
 _D = Delivery.__table__
+_WC = WebhookConfig.__table__
 
 _DUE = (
     select(_D.c.id)
@@ -116,6 +123,113 @@ class _WriterLock:
 _sqlite_writer = _WriterLock()
 
 
+# ---- whether the queue can be written --------------------------------------------------
+
+
+def describe_storage_failure(exc: BaseException) -> str:
+    """A short reason for a failed database write, fit to show anyone: no path, host or SQL.
+
+    Failures are named by kind (full, damaged, read-only, locked, the file lost), others by
+    their class; the server log has the details.
+    """
+    if isinstance(exc, (DatabaseFileLostError, EventNotStoredError)):
+        return exc.reason if isinstance(exc, EventNotStoredError) else str(exc)
+    if isinstance(exc, StorageError):
+        return "the database cannot be opened; see the server log"
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).lower()
+    if (
+        "full" in text
+        or "no space left" in text
+        or isinstance(original, OSError)
+        and original.errno == errno.ENOSPC
+    ):
+        return "database or disk is full"
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return "the database file is damaged (malformed)"
+    if "readonly" in text or "read-only" in text:
+        return "the database is read-only"
+    if "locked" in text:
+        return "the database is locked"
+    return f"{type(original).__name__}; see the server log"
+
+
+class QueueWriteStatus:
+    """Whether the last write to the delivery queue failed, and why; thread-safe.
+
+    Set by ``enqueue_deliveries`` and ``probe_queue_write``; a warning is logged once per
+    outage and a note when writes work again.
+    """
+
+    def __init__(self) -> None:
+        self._problem: str | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def problem(self) -> str | None:
+        """Why the queue could not be written last time, or ``None`` when the last write worked."""
+        return self._problem
+
+    def failed(self, reason: str) -> None:
+        """Note a failed write."""
+        with self._lock:
+            first, self._problem = self._problem is None, reason
+        if first:
+            logger.warning(
+                "the delivery queue cannot be written (%s): events are refused until it can", reason
+            )
+
+    def succeeded(self) -> None:
+        """Note a write that worked."""
+        if self._problem is None:
+            return
+        with self._lock:
+            was, self._problem = self._problem, None
+        if was is not None:
+            logger.warning("the delivery queue can be written again; events are accepted")
+
+    def reset(self) -> None:
+        """Forget any failure without logging (a new database, tests)."""
+        with self._lock:
+            self._problem = None
+
+
+queue_status = QueueWriteStatus()
+
+
+PROBE_BYTES = 65536  # the probe's payload: room for an event with a large payload, not just a byte
+
+
+def probe_queue_write() -> bool:
+    """Write (and remove, in the same transaction) one row of ``PROBE_BYTES``; ``True`` if it worked.
+
+    Updates ``queue_status``. The row is never seen by anyone: no pool claims it.
+    """
+    probe_id = f"probe_{secrets.token_hex(8)}"
+    try:
+        with write_transaction(urgent=True) as conn:
+            conn.execute(
+                insert(Delivery).values(
+                    id=probe_id, kind="probe", target_id=0, event_name="", event_id="",
+                    event_timestamp="", payload=" " * PROBE_BYTES, status="probe", next_attempt_at=0.0,
+                )
+            )  # fmt: skip
+            conn.execute(delete(Delivery).where(Delivery.id == probe_id))
+    except Exception as exc:  # noqa: BLE001 - what failed is the answer
+        logger.debug("delivery queue probe failed: %r", exc)
+        queue_status.failed(describe_storage_failure(exc))
+        return False
+    queue_status.succeeded()
+    return True
+
+
+def queue_problem() -> str | None:
+    """Why the delivery queue cannot be written, or ``None``; probes when the last write failed."""
+    if queue_status.problem is not None:
+        probe_queue_write()
+    return queue_status.problem
+
+
 @contextmanager
 def write_transaction(urgent: bool = False) -> Iterator[Any]:
     """A connection in a transaction that writes; on SQLite, one such transaction per process at a time.
@@ -174,7 +288,11 @@ def enqueue_deliveries(
     *,
     delay: float = 0.0,
 ) -> list[str]:
-    """Queue one delivery per ``(kind, target_id)`` in one transaction; return their ids."""
+    """Queue one delivery per ``(kind, target_id)`` in one transaction; return their ids.
+
+    A failed write raises the database's error and is noted in ``queue_status``; nothing
+    of this call is stored then.
+    """
     targets = list(targets)
     for kind, _target_id in targets:
         if kind not in KINDS:
@@ -189,18 +307,24 @@ def enqueue_deliveries(
          "pending", 0, next_at, "", created)
         for delivery_id, (kind, target_id) in zip(ids, targets)
     ]  # fmt: skip
-    with write_transaction(urgent=True) as conn:
-        # One multi-row INSERT per 500 rows, not one statement per row: the driver releases the
-        # GIL once per statement, and one statement per row costs bench section 2 its < 1 ms.
-        placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        group = "(" + ", ".join([placeholder] * len(_ENQUEUE_FIELDS)) + ")"
-        for start in range(0, len(rows), _INSERT_CHUNK):
-            chunk = rows[start : start + _INSERT_CHUNK]
-            conn.exec_driver_sql(
-                f"INSERT INTO deliveries ({', '.join(_ENQUEUE_FIELDS)}) VALUES "
-                + ", ".join([group] * len(chunk)),
-                tuple(value for row in chunk for value in row),
-            )
+    try:
+        with write_transaction(urgent=True) as conn:
+            # One multi-row INSERT per 500 rows, not one statement per row: the driver releases
+            # the GIL once per statement, and one statement per row costs bench section 2 its < 1 ms.
+            placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            group = "(" + ", ".join([placeholder] * len(_ENQUEUE_FIELDS)) + ")"
+            for start in range(0, len(rows), _INSERT_CHUNK):
+                chunk = rows[start : start + _INSERT_CHUNK]
+                conn.exec_driver_sql(
+                    f"INSERT INTO deliveries ({', '.join(_ENQUEUE_FIELDS)}) VALUES "
+                    + ", ".join([group] * len(chunk)),
+                    tuple(value for row in chunk for value in row),
+                )
+    except Exception as exc:
+        queue_status.failed(describe_storage_failure(exc))
+        raise
+    if queue_status.problem is not None:
+        queue_status.succeeded()
     return ids
 
 
@@ -258,20 +382,45 @@ def release_expired(now: float | None = None) -> int:
     return count
 
 
-def reschedule(delivery_id: str, owner: str, delay: float, error: str) -> None:
-    """Put a claimed delivery back to pending ``delay`` seconds from now, noting ``error``."""
+def max_attempts(conn: Any, kind: str, target_id: int) -> int:
+    """How many attempts a delivery to this target gets: a webhook's ``retry_count`` + 1, a script 1."""
+    if kind != "webhook":
+        return 1
+    retries = conn.execute(select(_WC.c.retry_count).where(_WC.c.id == target_id)).scalar()
+    return int(retries or 0) + 1
+
+
+def reschedule(delivery_id: str, owner: str, delay: float, error: str) -> str | None:
+    """Count a claimed delivery's attempt that failed inside sublarr; return its new status.
+
+    Such an attempt counts like any failed one: the delivery is ``pending`` again ``delay``
+    seconds from now while it has attempts left (``max_attempts``), else ``failed``.
+    ``None`` when ``owner`` no longer holds the delivery.
+    """
     with write_transaction() as conn:
+        row = conn.execute(
+            select(Delivery.kind, Delivery.target_id, Delivery.attempts).where(
+                Delivery.id == delivery_id, Delivery.claimed_by == owner, Delivery.status == "running"
+            )
+        ).first()
+        if row is None:
+            return None
+        attempts = int(row.attempts or 0) + 1
+        values: dict[str, Any] = {"claimed_by": None, "lease_until": None, "attempts": attempts}
+        if attempts < max_attempts(conn, row.kind, row.target_id):
+            values.update(status="pending", next_attempt_at=time.time() + delay)
+        else:
+            values.update(status="failed", finished_at=utcnow_iso())
         conn.execute(
             update(Delivery)
-            .where(Delivery.id == delivery_id, Delivery.claimed_by == owner, Delivery.status == "running")
-            .values(
-                status="pending",
-                claimed_by=None,
-                lease_until=None,
-                next_attempt_at=time.time() + delay,
-                last_error=_clip(error),
-            )
+            .where(Delivery.id == delivery_id)
+            .values(last_error=hooks.storable_text(error), **values)
         )
+    if values["status"] == "failed":
+        logger.warning(
+            "delivery %s failed for good: its %d attempt(s) are used up (%s)", delivery_id, attempts, error
+        )
+    return str(values["status"])
 
 
 def release_owner(owner: str, ids: Sequence[str] | None = None) -> int:
@@ -385,11 +534,6 @@ class AttemptRecord:
     disabled_reason: str = ""
 
 
-def _clip(text: str | None) -> str:
-    text = text or ""
-    return text if len(text) <= MAX_LOG_CHARS else text[:MAX_LOG_CHARS]
-
-
 def record_attempt(
     *,
     delivery_id: str | None,
@@ -478,7 +622,7 @@ def _finish(
 ) -> None:
     """Set a delivery's state after an attempt: ``pending`` again at ``next_attempt_at``, or finished."""
     pending = status == "pending"
-    params: dict[str, Any] = {"b_id": delivery_id, "b_status": status, "b_error": _clip(error)}
+    params: dict[str, Any] = {"b_id": delivery_id, "b_status": status, "b_error": hooks.storable_text(error)}
     if owner is not None:
         params["b_owner"] = owner
     if pending:

@@ -3,6 +3,9 @@
 An emitted event is validated against ``EVENT_CATALOG``, sent on its blinker signal to
 receivers the host connected directly, then handed to every plugin's ``on_event``. Each
 receiver and each plugin runs isolated: one that raises is logged and the rest still run.
+One exception gets through, after all of them ran: ``EventNotStoredError``, when the
+event's hook and webhook deliveries could not be stored (the delivery queue cannot be
+written), so a caller never takes an event for accepted whose deliveries were lost.
 """
 
 from __future__ import annotations
@@ -71,6 +74,11 @@ def emit_event(name: str, data: dict[str, Any] | None = None) -> str:
 
     Raises ``UnknownEventError`` for a name not in the catalog and ``InvalidPayloadError``
     (naming the key) for a payload that breaks the catalog's rules. Nothing is sent then.
+
+    Raises ``EventNotStoredError`` (a ``StorageError``) when the event's script hook or
+    webhook deliveries could not be stored: every receiver and plugin has seen the event
+    then (Socket.IO clients got it), but those deliveries will not run. A caller that
+    answers for the event (the REST API: 503) must not report it as accepted.
     """
     pm = get_plugin_manager()
     entry = EVENT_CATALOG.get(name) if isinstance(name, str) else None

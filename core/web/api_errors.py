@@ -9,9 +9,11 @@
 | 409 | ``conflict`` | the request clashes with stored state |
 | 413 | ``payload_too_large`` | the body is over ``MAX_CONTENT_LENGTH`` |
 | 422 | ``validation_error`` | the body or query breaks its schema or a storage/scoring rule |
+| 503 | ``unavailable`` | storage cannot be used now (an event not stored, the database file gone) |
 
 Bad input never surfaces as a 500: ``ValidationError`` and ``InvalidPayloadError`` are
-422, ``NotFoundError`` and ``UnknownEventError`` 404.
+422, ``NotFoundError`` and ``UnknownEventError`` 404. ``StorageError`` (with
+``EventNotStoredError``) is 503: nothing the request asked for can be relied on.
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from apiflask import APIFlask, HTTPError
 from flask import Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from sublarr.core.errors import InvalidPayloadError, NotFoundError, UnknownEventError, ValidationError
+from sublarr.core.errors import (
+    InvalidPayloadError,
+    NotFoundError,
+    StorageError,
+    UnknownEventError,
+    ValidationError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +48,8 @@ ERROR_CODES: dict[int, str] = {
     500: "internal_error",
     503: "unavailable",
 }
+
+RETRY_AFTER_SECONDS = 30  # what a 503 for unusable storage suggests to wait
 
 JSON_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -92,6 +102,11 @@ def _conflict(error: ConflictError) -> Response:
     return error_response(409, str(error))
 
 
+def _unavailable(error: StorageError) -> Response:
+    logger.warning("%s %s answered 503: %s", request.method, request.path, error)
+    return error_response(503, str(error), {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def _internal(error: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.path)
     return error_response(500, "internal error; see the server log")
@@ -127,5 +142,6 @@ def register_error_handlers(app: APIFlask) -> None:
     app.register_error_handler(UnknownEventError, _not_found)
     app.register_error_handler(NotFoundError, _not_found)
     app.register_error_handler(ConflictError, _conflict)
+    app.register_error_handler(StorageError, _unavailable)
     app.register_error_handler(Exception, _internal)
     app.before_request(_require_json_body)

@@ -32,8 +32,13 @@ def get_catalog() -> dict[str, Any]:
     summary="Fire event NAME with the body as its payload",
     description="The payload is checked like `emit_event`: only the event's payload keys, JSON "
     "values, no credentials, no absolute paths. Plugins, Socket.IO clients, hooks and webhooks "
-    "all see it.",
-    responses=responses(r404=("No such event", ErrorSchema), r422=("Payload refused", ErrorSchema)),
+    "all see it. 202 means its hook and webhook deliveries are stored; when they cannot be "
+    "(a full disk, a damaged database) the answer is 503 and the hooks and webhooks will not run.",
+    responses=responses(
+        r404=("No such event", ErrorSchema),
+        r422=("Payload refused", ErrorSchema),
+        r503=("The event's hook and webhook deliveries could not be stored; nothing to rely on", ErrorSchema),
+    ),
 )
 def emit(name: str, payload: dict[str, Any]) -> tuple[dict[str, Any], int]:
     get_plugin_manager()

@@ -1,4 +1,12 @@
-"""``/api/v1/health``: the one route open without the API key; says only whether all is well."""
+"""``/api/v1/health``: the one route open without the API key; says only whether all is well.
+
+``checks.database`` is ``ok``, or ``failing: <reason>`` when the database cannot be used as
+sublarr relies on it: it does not answer, its file was deleted or replaced while sublarr
+runs (writes are refused until a restart), or the delivery queue cannot be written (events
+are refused). The reasons name a kind of failure, never paths, hosts or SQL. While the queue
+cannot be written each health check tries one small write, so the status recovers by
+itself once the disk or database does (any event emitted meanwhile tells it too).
+"""
 
 from __future__ import annotations
 
@@ -21,10 +29,19 @@ def _database() -> str:
     from sqlalchemy import text
 
     from sublarr.core.db import get_engine
+    from sublarr.core.db.engine import database_file_problem
+    from sublarr.core.delivery.store import describe_storage_failure, queue_problem
 
-    with get_engine().connect() as connection:
-        connection.execute(text("SELECT 1"))
-    return "ok"
+    try:
+        problem = database_file_problem()
+        if problem is None:
+            with get_engine().connect() as connection:
+                connection.execute(text("SELECT 1"))
+            problem = queue_problem()
+    except Exception as exc:  # noqa: BLE001 - a failing database is reported, not raised
+        logger.warning("health check database failed: %s", exc)
+        problem = describe_storage_failure(exc)
+    return "ok" if problem is None else f"failing: {problem}"
 
 
 @health_api.get("")

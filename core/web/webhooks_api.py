@@ -4,7 +4,9 @@ Secrets are Standard Webhooks secrets (``whsec_...``); one is generated when non
 Every response shows the secret masked (``whsec_********abcd``), custom header values as
 ``****`` and a password in the URL as ``****``. Sending a masked value back on PUT keeps
 the stored one, so a client can PUT back what it got; a masked secret that is not the
-stored secret's mask is a 409. ``secret: ""`` on PUT makes a new secret.
+stored secret's mask is a 409. ``secret: ""`` on PUT makes a new secret. Masked header
+values and URL credentials are kept only while the URL's origin stays the same
+(``admin.update``; otherwise 422 naming the field).
 """
 
 from __future__ import annotations
@@ -23,11 +25,9 @@ from sublarr.core.web.schemas import (
 )
 from sublarr.core.web.targets_api import TargetResource, target_blueprint
 
-MASK = "****"
-
 
 def _unmask(current: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-    """``fields`` without the masked values a client sent back unchanged."""
+    """``fields`` without a masked secret sent back unchanged (URL and headers: ``admin.update``)."""
     fields = dict(fields)
     if "secret" in fields:
         if fields["secret"] == mask_secret(current.get("secret")):
@@ -37,14 +37,6 @@ def _unmask(current: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
                 "the masked secret sent is not the stored secret's mask; send the current mask "
                 'to keep it, a full whsec_ secret to replace it, or "" for a new one'
             )
-    if "url" in fields and fields["url"] == admin.public_webhook(current)["url"] != current["url"]:
-        del fields["url"]
-    if "headers" in fields:
-        stored = current.get("headers") or {}
-        fields["headers"] = {
-            name: stored[name] if value == MASK and name in stored else value
-            for name, value in fields["headers"].items()
-        }
     return fields
 
 
