@@ -216,8 +216,17 @@ def health_p99_with_half_open(port: int, count: int) -> tuple[float, float]:
             sock.close()
 
 
-def rate(port: int, method: str, path: str, body: str | None, headers: dict[str, str], threads: int) -> float:
-    stop = time.perf_counter() + 2.0
+def rate(
+    port: int,
+    method: str,
+    path: str,
+    body: str | None,
+    headers: dict[str, str],
+    threads: int,
+    seconds: float = 2.0,
+) -> float:
+    """Requests/s of ``threads`` keep-alive ``http.client`` loops over ``seconds``."""
+    stop = time.perf_counter() + seconds
     counts = [0] * threads
 
     def loop(n: int) -> None:
@@ -226,6 +235,8 @@ def rate(port: int, method: str, path: str, body: str | None, headers: dict[str,
             connection.request(method, path, body, headers)
             response = connection.getresponse()
             response.read()
+            if response.status >= 400:
+                raise RuntimeError(f"{method} {path}: {response.status}")
             counts[n] += 1
         connection.close()
 
@@ -260,7 +271,9 @@ def main() -> None:
             print("3. requests/s (bare Flask app, one route, same server settings = floor)")
             emit_body = json.dumps({"total": 1})
             emit_headers = {"X-Api-Key": key, "Content-Type": "application/json"}
+            time.sleep(1)  # let the server finish closing the connections of 1. and 2.
             for threads in (1, 8, 32, 128):
+                rate(port, "GET", "/api/v1/health", None, {}, 1, 0.3)  # warm-up
                 floor = rate(bare_port, "GET", "/", None, {}, threads)
                 health = rate(port, "GET", "/api/v1/health", None, {}, threads)
                 emitted = rate(port, "POST", f"/api/v1/events/{EVENT}/emit", emit_body, emit_headers, threads)
