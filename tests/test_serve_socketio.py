@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
+import engineio
 import pytest
 import socketio
 from test_serve_e2e import Server, start_server
+
+from sublarr.core.web.server import UNAUTHENTICATED_SECONDS
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +76,18 @@ def test_wrong_or_missing_key_is_refused(server, transport, how):
         client.connect(server.url, transports=[transport], wait_timeout=5, **how)
     assert not client.connected
     client.disconnect()
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_a_session_without_the_key_is_closed(server, transport):
+    """An Engine.IO session that never connects to a namespace (no key) does not hold a slot."""
+    client = engineio.Client()
+    closed = threading.Event()
+    client.on("disconnect", lambda *args: closed.set())
+    client.connect(server.url, transports=[transport], engineio_path="socket.io")
+    try:
+        started = time.monotonic()
+        assert closed.wait(UNAUTHENTICATED_SECONDS * 2 + 5), "the session stayed open"
+        assert time.monotonic() - started >= UNAUTHENTICATED_SECONDS / 2
+    finally:
+        client.disconnect()

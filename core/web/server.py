@@ -53,6 +53,7 @@ EXIT_GRACE_SECONDS = 3.0
 DISCONNECT_WAIT_SECONDS = 1.0
 SHUTDOWN_MARGIN_SECONDS = 5.0
 READ_TIMEOUT_SECONDS = 5  # request headers, and an idle keep-alive connection
+UNAUTHENTICATED_SECONDS = 5.0  # an Engine.IO session connected to no namespace is closed after
 RESERVED_FILES = 64  # open files kept for the database, scripts, webhooks and logs
 
 
@@ -86,6 +87,35 @@ def start_background(app: Any) -> None:
     app.extensions.setdefault("sublarr.health_checks", {})["delivery"] = lambda: (
         "running" if pool.started else "stopped"
     )
+    socketio = app.extensions.get("socketio")
+    if socketio is not None:
+        socketio.start_background_task(_close_unauthenticated_sessions, socketio)
+
+
+def _close_unauthenticated_sessions(socketio: Any) -> None:
+    """Close Engine.IO sessions that connect to no namespace within ``UNAUTHENTICATED_SECONDS``.
+
+    A Socket.IO handshake needs no key (the key comes in the connect's ``auth``), so a
+    session refused at connect, or one that never connects, must not hold a slot.
+    """
+    first_seen: dict[str, float] = {}
+    while True:
+        socketio.sleep(UNAUTHENTICATED_SECONDS / 2)
+        try:
+            server = socketio.server
+            now = time.monotonic()
+            sessions = set(server.eio.sockets)
+            namespaces = list(server.manager.get_namespaces())
+            for eio_sid in sessions:
+                if any(server.manager.sid_from_eio_sid(eio_sid, ns) is not None for ns in namespaces):
+                    first_seen.pop(eio_sid, None)
+                elif now - first_seen.setdefault(eio_sid, now) >= UNAUTHENTICATED_SECONDS:
+                    first_seen.pop(eio_sid, None)
+                    server.eio.disconnect(eio_sid)
+            for gone in set(first_seen) - sessions:
+                del first_seen[gone]
+        except Exception:  # the sweep must outlive one bad round
+            logger.exception("closing unauthenticated Socket.IO sessions failed")
 
 
 def stop_background(app: Any) -> None:
