@@ -76,3 +76,27 @@ def test_a_replaced_database_file_refuses_writes_until_it_is_back(sublarr_app, a
     assert api_client.post("/api/v1/webhooks", json={**HOOK, "name": "kept"}).status_code == 201
     names = [w["name"] for w in api_client.get("/api/v1/webhooks").json["webhooks"]]
     assert names == ["w", "kept"]
+
+
+def test_the_delivery_dispatcher_reports_an_outage_once_and_its_end(sublarr_db, delivery_pool, caplog):
+    """While the database cannot be used the dispatcher retries every poll, logging it once."""
+    import logging
+    import time
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    db = Path(make_url(sublarr_db).database or "")
+    caplog.set_level(logging.WARNING, logger="sublarr.core.delivery.worker_pool")
+    delivery_pool(SUBLARR_DELIVERY_POLL_INTERVAL="0.05", SUBLARR_DELIVERY_LEASE="0.3")
+    aside = db.with_name("aside.db")
+    db.rename(aside)  # the file vanishes: every query of the dispatcher fails
+    time.sleep(1.0)  # ~20 polls and several maintenance rounds
+    aside.rename(db)  # the very file is back
+    time.sleep(0.5)
+
+    messages = [r.getMessage() for r in caplog.records]
+    errors = [m for m in messages if m.startswith("delivery dispatcher error")]
+    assert len(errors) == 1, messages
+    assert "the database file" in errors[0]
+    assert [m for m in messages if m.startswith("delivery dispatcher works again")]

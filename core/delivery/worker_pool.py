@@ -234,6 +234,7 @@ class WorkerPool:
         maintain_every = max(0.05, lease / 3)
         last_maintenance = time.monotonic()
         poll = self.settings.delivery_poll_interval
+        failing: str | None = None  # the reason of the dispatcher's current outage
         while not self._stopping.is_set():
             try:
                 if time.monotonic() - last_maintenance >= maintain_every:
@@ -259,9 +260,16 @@ class WorkerPool:
                 else:
                     due = deliveries.next_due_at() if free > 0 else None
                     wait = poll if due is None else min(poll, max(0.0, due - time.time()))
-            except Exception:  # keep dispatching whatever one query did
-                logger.exception("delivery dispatcher error; retrying")
+            except Exception as exc:  # keep dispatching whatever one query did
+                reason = deliveries.describe_storage_failure(exc)
+                if reason != failing:  # once per outage (and per new reason), not every poll
+                    logger.exception("delivery dispatcher error (%s); retrying every %.1f s", reason, poll)
+                    failing = reason
                 wait = poll
+            else:
+                if failing is not None:
+                    logger.warning("delivery dispatcher works again (was: %s)", failing)
+                    failing = None
             with self._cond:
                 if not self._wake and not self._stopping.is_set() and wait > 0:
                     self._cond.wait(min(wait, maintain_every))
