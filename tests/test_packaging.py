@@ -49,6 +49,7 @@ def test_non_editable_install_layout(tmp_path: Path, installed_site):
     assert "core" not in top_level and "plugins" not in top_level
     assert not (target / "sublarr" / "__init__.py").exists()  # a namespace over core/ and plugins/
     assert (target / "sublarr" / "core" / "hookspecs.py").is_file()
+    assert (target / "sublarr" / "core" / "py.typed").is_file()  # PEP 561: type checkers read our hints
     assert (target / "sublarr" / "plugins" / "socketio_bridge.py").is_file()
     assert (target / "bin" / "sublarr").is_file()
 
