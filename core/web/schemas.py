@@ -12,8 +12,9 @@ from apiflask.types import ResponsesObjectType
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import EXCLUDE, INCLUDE
 
+from sublarr.core.scoring import SCORE_TYPES, WEIGHT_MAX, WEIGHT_MIN
+
 MAX_ID = 2**63 - 1
-SCORE_TYPES = ("episode", "movie")
 
 
 class ErrorSchema(Schema):
@@ -263,7 +264,7 @@ class DeletedSchema(Schema):
 
 # ---- scoring ---------------------------------------------------------------------------
 
-_WEIGHT = Integer(strict=True, validate=Range(-1000, 1000))
+_WEIGHT = Integer(strict=True, validate=Range(WEIGHT_MIN, WEIGHT_MAX))
 
 
 class WeightsSchema(Schema):
@@ -299,7 +300,7 @@ class ModifiersUpdateSchema(Schema):
 
     modifiers = Dict(
         keys=String(validate=Length(1, 100)),
-        values=Integer(strict=True, validate=Range(-1000, 1000)),
+        values=Integer(strict=True, validate=Range(WEIGHT_MIN, WEIGHT_MAX)),
         required=True,
     )
 
