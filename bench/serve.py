@@ -259,7 +259,11 @@ def main() -> None:
             print(f"sublarr serve: {capacity}")
             print("1. Socket.IO fan-out (emit request -> each client's receipt)")
             for count in (100, 1000) if quick else (100, 1000, 5000):
-                held, latencies = asyncio.run(fan_out(port, key, count))
+                try:
+                    held, latencies = asyncio.run(fan_out(port, key, count))
+                except asyncio.TimeoutError:  # the machine is too busy (another bench?): say so, go on
+                    print(f"   N={count:5d}: timed out connecting or receiving (is the machine busy?)")
+                    continue
                 p50 = statistics.median(latencies)
                 p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)]
                 print(
