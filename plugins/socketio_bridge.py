@@ -25,8 +25,14 @@ logger = logging.getLogger(__name__)
 
 
 def envelope(payload: dict[str, Any], event_id: str, timestamp: str) -> dict[str, Any]:
-    """The body every Socket.IO client gets: ``payload`` plus ``event_id`` and ``timestamp``."""
-    return {**payload, "event_id": event_id, "timestamp": timestamp}
+    """The body every Socket.IO client gets: ``payload`` plus ``event_id`` and ``timestamp``.
+
+    ``payload`` is this plugin's own copy (``on_event`` gets one per plugin): it is completed
+    in place rather than copied once more on the emit path.
+    """
+    payload["event_id"] = event_id
+    payload["timestamp"] = timestamp
+    return payload
 
 
 class SocketIOBridge:
@@ -36,6 +42,7 @@ class SocketIOBridge:
         self._refs: list[weakref.ref[Any]] = []
         self._loop_call: Callable[..., Any] | None = None
         self._loop_thread: int | None = None
+        self._thread_id: Callable[[], int] = threading.get_ident
 
     @property
     def servers(self) -> list[Any]:
@@ -51,6 +58,8 @@ class SocketIOBridge:
         if socketio is not None and socketio not in self.servers:
             self._refs = [*(r for r in self._refs if r() is not None), weakref.ref(socketio)]
         self._loop_call, self._loop_thread = _event_loop_of_this_thread()
+        if self._loop_call is not None:  # looked up once here, not per event
+            self._thread_id = _os_thread_id_function()
 
     @hookimpl
     def on_event(self, event_name: str, payload: dict[str, Any], event_id: str, timestamp: str) -> None:
@@ -60,18 +69,20 @@ class SocketIOBridge:
             if server is not None:
                 if message is None:
                     message = envelope(payload, event_id, timestamp)
-                if self._loop_call is not None and _os_thread_id() != self._loop_thread:
+                if self._loop_call is not None and self._thread_id() != self._loop_thread:
                     self._loop_call(server.emit, event_name, message)
                 else:
                     server.emit(event_name, message)
                 logger.debug("bridged event %s to Socket.IO", event_name)
 
 
-def _os_thread_id() -> int:
+def _os_thread_id_function() -> Callable[[], int]:
+    """The function giving the OS thread's id, also under gevent's monkey-patching."""
     monkey = sys.modules.get("gevent.monkey")
     if monkey is not None and monkey.is_module_patched("threading"):
-        return int(monkey.get_original("_thread", "get_ident")())
-    return threading.get_ident()
+        get_ident: Callable[[], int] = monkey.get_original("_thread", "get_ident")
+        return get_ident
+    return threading.get_ident
 
 
 def _event_loop_of_this_thread() -> tuple[Callable[..., Any] | None, int | None]:
@@ -82,7 +93,7 @@ def _event_loop_of_this_thread() -> tuple[Callable[..., Any] | None, int | None]
         return None, None
     import gevent
 
-    return gevent.get_hub().loop.run_callback_threadsafe, _os_thread_id()
+    return gevent.get_hub().loop.run_callback_threadsafe, _os_thread_id_function()()
 
 
 bridge = SocketIOBridge()
