@@ -74,6 +74,12 @@ PLAN_COLUMNS = {
         ("updated_at", "TEXT", False, "CURRENT_TIMESTAMP"),
     ],
 }
+# Columns sublarr adds to the plan's tables, after the plan's own (nullable, so rows
+# written as the plan says stay valid): see the migration that adds each.
+ADDED_COLUMNS = {
+    "hook_log": [("delivery_id", "TEXT", True, None)],  # 0003
+}
+ADDED_INDEXES = {"hook_log": [["delivery_id"]]}  # 0003
 PLAN_INDEXES = {
     "hook_configs": [["event_name"]],
     "webhook_configs": [["event_name"]],
@@ -134,7 +140,7 @@ def test_columns_types_nullability_and_defaults_are_the_plans(migrated, table):
     engine, _ = migrated
     columns = inspect(engine).get_columns(table)
     got = [(c["name"], str(c["type"]), c["nullable"], c["default"]) for c in columns]
-    assert got == PLAN_COLUMNS[table]
+    assert got == PLAN_COLUMNS[table] + ADDED_COLUMNS.get(table, [])
     assert inspect(engine).get_pk_constraint(table)["constrained_columns"] == PLAN_PRIMARY_KEYS[table]
 
 
@@ -142,7 +148,9 @@ def test_columns_types_nullability_and_defaults_are_the_plans(migrated, table):
 def test_indexes_are_the_plans(migrated, table):
     engine, _ = migrated
     indexes = inspect(engine).get_indexes(table)
-    assert sorted(i["column_names"] for i in indexes) == PLAN_INDEXES[table]
+    assert sorted(i["column_names"] for i in indexes) == sorted(
+        PLAN_INDEXES[table] + ADDED_INDEXES.get(table, [])
+    )
     assert all(not i["unique"] for i in indexes)
     assert all(i["name"] == f"ix_{table}_{i['column_names'][0]}" for i in indexes)
 

@@ -445,7 +445,7 @@ def delete_webhook_config(webhook_id: int) -> None:
 # built once and run with ``run_prepared`` (see there for the figure that buys).
 _LOG_FIELDS = (
     "hook_id", "webhook_id", "event_name", "hook_type", "success", "exit_code", "status_code",
-    "stdout", "stderr", "error", "duration_ms", "triggered_at",
+    "stdout", "stderr", "error", "duration_ms", "triggered_at", "delivery_id",
 )  # fmt: skip
 _LOG = HookLog.__table__
 _LOG_INSERT = insert(_LOG).values({name: bindparam(name) for name in _LOG_FIELDS}).returning(*_LOG.c)
@@ -465,6 +465,7 @@ def write_log(
     stderr: str,
     error: str,
     duration_ms: float,
+    delivery_id: str | None = None,
 ) -> dict[str, Any]:
     """Insert one ``hook_log`` row (texts truncated) inside the caller's transaction; return it.
 
@@ -487,6 +488,7 @@ def write_log(
             "error": storable_text(error),
             "duration_ms": float(duration_ms),
             "triggered_at": utcnow_iso(),
+            "delivery_id": delivery_id,
         },
     )
     record = dict(zip(_LOG.c.keys(), rows[0]))

@@ -141,6 +141,7 @@ class HookLog(Base):
         Index("ix_hook_log_hook_id", "hook_id"),
         Index("ix_hook_log_webhook_id", "webhook_id"),
         Index("ix_hook_log_triggered_at", "triggered_at"),
+        Index("ix_hook_log_delivery_id", "delivery_id"),
         {"sqlite_autoincrement": True},
     )
     _bool_columns = frozenset({"success"})
@@ -158,6 +159,9 @@ class HookLog(Base):
     error: Mapped[str | None] = mapped_column(Text, default="", server_default=text("''"))
     duration_ms: Mapped[float | None] = mapped_column(DurationType, default=0.0, server_default=text("0"))
     triggered_at: Mapped[str] = mapped_column(Text, nullable=False, default=utcnow_iso, server_default=_NOW)
+    # The queued delivery this row records an attempt of (migration 0003); None for rows
+    # written by log_hook_execution and for Test runs.
+    delivery_id: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class ScoringWeight(Base):

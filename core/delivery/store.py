@@ -578,6 +578,7 @@ def record_attempt(
             stderr=stderr,
             error=error,
             duration_ms=duration_ms,
+            delivery_id=delivery_id,
         )["id"]
         if update_stats and kind == "script":
             hooks.write_hook_stats(conn, target_id, success)

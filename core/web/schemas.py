@@ -246,6 +246,13 @@ class HookLogSchema(Schema):
     error = String(required=True, allow_none=True)
     duration_ms = Float(required=True, allow_none=True)
     triggered_at = String(required=True, allow_none=True)
+    delivery_id = String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The queued delivery this attempt belongs to (its webhook-id); null for Test runs"
+        },
+    )
 
     class Meta:
         unknown = EXCLUDE
