@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, literal_column, select, update
 
 from sublarr.core.db import hooks
 from sublarr.core.db.engine import get_engine
@@ -58,29 +58,30 @@ _COLUMN_NAMES = tuple(column.key for column in _COLUMNS)
 _D = Delivery.__table__
 _WC = WebhookConfig.__table__
 
+# Written as a literal (not a bound value), so SQLite and PostgreSQL (with prepared, generic
+# plans too) know the query matches the partial index ``ix_deliveries_due`` of pending rows.
+_IS_PENDING = _D.c.status == literal_column("'pending'")
+_IS_RUNNING = _D.c.status == literal_column("'running'")  # the partial index ix_deliveries_running
 _DUE = (
     select(_D.c.id)
-    .where(_D.c.status == "pending", _D.c.next_attempt_at <= bindparam("b_now"))
+    .where(_IS_PENDING, _D.c.next_attempt_at <= bindparam("b_now"))
     .order_by(_D.c.next_attempt_at, _D.c.id)
     .limit(bindparam("b_limit"))
 )
 _CLAIM_VALUES = {"status": "running", "claimed_by": bindparam("b_owner"), "lease_until": bindparam("b_lease")}
-# SQLite has one writer at a time, so a single UPDATE statement is the atomic claim.
+# SQLite has one writer at a time, so a single UPDATE statement is the atomic claim. Its
+# outer WHERE is the primary key only: with a status term too, SQLite walks every pending
+# row through the status index (a claim then costs time proportional to the backlog).
 _CLAIM_SQLITE = (
-    update(_D)
-    .where(_D.c.id.in_(_DUE.scalar_subquery()), _D.c.status == "pending")
-    .values(**_CLAIM_VALUES)
-    .returning(*_COLUMNS)
+    update(_D).where(_D.c.id.in_(_DUE.scalar_subquery())).values(**_CLAIM_VALUES).returning(*_COLUMNS)
 )
 # PostgreSQL: a locking CTE runs once (an IN (subquery) may be re-run per row and claim too
-# many) and skips rows other pools hold.
+# many) and skips rows other pools hold, so many workers never claim one row twice.
 _LOCKED = _DUE.with_for_update(skip_locked=True).cte("due")
 _CLAIM_POSTGRES = (
-    update(_D)
-    .where(_D.c.id == _LOCKED.c.id, _D.c.status == "pending")
-    .values(**_CLAIM_VALUES)
-    .returning(*_COLUMNS)
+    update(_D).where(_D.c.id == _LOCKED.c.id, _IS_PENDING).values(**_CLAIM_VALUES).returning(*_COLUMNS)
 )
+_NEXT_DUE = select(func.min(_D.c.next_attempt_at)).where(_IS_PENDING)
 
 
 class _WriterLock:
@@ -347,9 +348,7 @@ def claim_deliveries(
 def next_due_at() -> float | None:
     """When the earliest pending delivery becomes due (Unix seconds), or ``None``."""
     with get_engine().connect() as conn:
-        return conn.execute(
-            select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending")
-        ).scalar()
+        return conn.execute(_NEXT_DUE).scalar()
 
 
 def renew_leases(owner: str, lease_seconds: float) -> int:
@@ -357,7 +356,7 @@ def renew_leases(owner: str, lease_seconds: float) -> int:
     with write_transaction() as conn:
         result = conn.execute(
             update(Delivery)
-            .where(Delivery.claimed_by == owner, Delivery.status == "running")
+            .where(Delivery.claimed_by == owner, _IS_RUNNING)
             .values(lease_until=time.time() + lease_seconds)
         )
         return int(result.rowcount or 0)
@@ -366,7 +365,7 @@ def renew_leases(owner: str, lease_seconds: float) -> int:
 def _release(conn: Any, *conditions: Any) -> int:
     result = conn.execute(
         update(Delivery)
-        .where(Delivery.status == "running", *conditions)
+        .where(_IS_RUNNING, *conditions)
         .values(status="pending", claimed_by=None, lease_until=None)
     )
     return int(result.rowcount or 0)
@@ -448,11 +447,7 @@ def release_dead_owners() -> int:
     """Release at once the deliveries claimed by pools of processes on this host that died."""
     host = socket.gethostname()
     with get_engine().connect() as conn:
-        owners = (
-            conn.execute(select(Delivery.claimed_by).where(Delivery.status == "running").distinct())
-            .scalars()
-            .all()
-        )
+        owners = conn.execute(select(Delivery.claimed_by).where(_IS_RUNNING).distinct()).scalars().all()
     dead = []
     for owner in owners:
         parts = (owner or "").rsplit(":", 2)
@@ -685,12 +680,41 @@ def count_deliveries() -> dict[str, int]:
     return {status: int(count) for status, count in rows}
 
 
-def purge_finished(older_than_seconds: float) -> int:
-    """Delete finished deliveries older than the given age; return how many (their log rows stay)."""
+PURGE_BATCH = 500  # rows per purge transaction: a few ms of the write lock (bench section 6)
+
+# One batch of old finished deliveries: read from ix_deliveries_finished_at, deleted by id.
+_PURGE = delete(_D).where(
+    _D.c.id.in_(
+        select(_D.c.id)
+        .where(
+            _D.c.finished_at < bindparam("b_cutoff"),
+            _D.c.status.in_([literal_column(f"'{status}'") for status in FINISHED]),
+        )
+        .limit(bindparam("b_limit"))
+        .scalar_subquery()
+    )
+)
+
+
+def purge_finished(
+    older_than_seconds: float, *, batch_size: int = PURGE_BATCH, max_rows: int | None = None
+) -> int:
+    """Delete finished deliveries older than the given age; return how many (their log rows stay).
+
+    Deletes ``batch_size`` rows per transaction and lets any waiting writer (an emit
+    queueing its deliveries) in between batches, so a purge of any size never holds the
+    write lock longer than one batch. Stops after about ``max_rows`` rows when given (call
+    again for the rest).
+    """
     cutoff = time.time() - older_than_seconds
     cutoff_iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(cutoff))
-    with write_transaction() as conn:
-        result = conn.execute(
-            delete(Delivery).where(Delivery.status.in_(FINISHED), Delivery.finished_at < cutoff_iso)
-        )
-        return int(result.rowcount or 0)
+    batch_size = max(1, int(batch_size))
+    total = 0
+    while max_rows is None or total < max_rows:
+        with write_transaction() as conn:
+            _, deleted = run_prepared(conn, _PURGE, {"b_cutoff": cutoff_iso, "b_limit": batch_size})
+        total += max(0, deleted)
+        if deleted < batch_size:
+            break
+        time.sleep(0)  # between transactions: let other threads (and their writes) run
+    return total
