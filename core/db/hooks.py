@@ -626,6 +626,8 @@ def parse_log_cursor(cursor: str) -> int:
     number = text.removeprefix(_CURSOR_PREFIX)
     if not text.startswith(_CURSOR_PREFIX) or not number.isdigit() or len(number) > 18:
         raise refused
+    if log_cursor(int(number)) != cursor:  # only the spelling log_cursor makes
+        raise refused
     return int(number)
 
 
