@@ -680,7 +680,7 @@ def count_deliveries() -> dict[str, int]:
     return {status: int(count) for status, count in rows}
 
 
-PURGE_BATCH = 500  # rows per purge transaction: a few ms of the write lock (bench section 6)
+PURGE_BATCH = 200  # rows per purge transaction: about 1-2 ms of the write lock (bench section 6)
 
 # One batch of old finished deliveries: read from ix_deliveries_finished_at, deleted by id.
 _PURGE = delete(_D).where(
