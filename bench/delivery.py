@@ -492,19 +492,26 @@ def delivery_rate(settings: Any, fast_url: str) -> None:
     from sublarr.core.delivery import add_webhook
 
     # 3. webhook deliveries per second -----------------------------------------------------
+    # Three rounds of (httpx loop, http.client floor, pool), the best of each kept: on a
+    # shared machine the load changes within seconds, and the best round is the least disturbed.
     count = 2000
     body = b'{"id":"msg_x","type":"batch_complete","version":1,"data":{}}'
-    with httpx.Client() as client:
-        client.post(fast_url, content=body)
-        started = time.perf_counter()
-        for _ in range(count):
-            client.post(fast_url, content=body, headers={"Content-Type": "application/json"})
-        bare_rate = count / (time.perf_counter() - started)
     workers = settings.delivery_workers
-    floor_rate = http_client_rate(fast_url, body, count, workers)
     add_webhook("rate", "config_updated", fast_url, retry_count=0)
-    rate = pool_rate(settings, count, "config_updated", {"section": "bench"})
+    bare_rates, floor_rates, rates = [], [], []
+    for _ in range(3):
+        with httpx.Client() as client:
+            client.post(fast_url, content=body)
+            started = time.perf_counter()
+            for _ in range(count):
+                client.post(fast_url, content=body, headers={"Content-Type": "application/json"})
+            bare_rates.append(count / (time.perf_counter() - started))
+        floor_rates.append(http_client_rate(fast_url, body, count, workers))
+        rates.append(pool_rate(settings, count, "config_updated", {"section": "bench"}))
+        clear_queue()
+    bare_rate, floor_rate, rate = max(bare_rates), max(floor_rates), max(rates)
     print(f"\n3. webhook deliveries to a loopback receiver ({count}, signed, logged, {workers} workers)")
+    print(f"   (best of 3 rounds; pool rounds {', '.join(f'{r:.0f}' for r in rates)} /s)")
     print(f"   bare keep-alive httpx POST loop    {bare_rate:8.0f} /s")
     print(
         f"   delivery pool                      {rate:8.0f} /s   ratio {rate / bare_rate:.0%}"
@@ -515,7 +522,6 @@ def delivery_rate(settings: Any, fast_url: str) -> None:
         f"   delivery pool                      {rate:8.0f} /s   ratio {rate / floor_rate:.0%}"
         "  (target >= 50%)"
     )
-    clear_queue()
 
 
 def script_rate(settings: Any, hooks: Path) -> None:

@@ -57,7 +57,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, literal_colu
 
 from sublarr.core.db.engine import get_engine
 from sublarr.core.db.models import HookConfig, HookLog, WebhookConfig, utcnow_iso
-from sublarr.core.db.prepared import run_prepared
+from sublarr.core.db.prepared import insert_prepared, run_prepared
 from sublarr.core.db.validators import (
     check_bool,
     check_event_name,
@@ -449,7 +449,10 @@ _LOG_FIELDS = (
     "stdout", "stderr", "error", "duration_ms", "triggered_at", "delivery_id",
 )  # fmt: skip
 _LOG = HookLog.__table__
-_LOG_INSERT = insert(_LOG).values({name: bindparam(name) for name in _LOG_FIELDS}).returning(*_LOG.c)
+# SQLite gives the new id as the cursor's lastrowid (see insert_prepared); PostgreSQL returns it.
+_LOG_INSERT = insert(_LOG).values({name: bindparam(name) for name in _LOG_FIELDS})
+_LOG_INSERT_RETURNING_ID = _LOG_INSERT.returning(_LOG.c.id)
+_LOG_COLUMNS = tuple(_LOG.c.keys())
 
 
 def write_log(
@@ -473,26 +476,24 @@ def write_log(
     The only writer of ``hook_log``: values are not checked here (``log_hook_execution``
     checks what users pass; the delivery pipeline passes what it measured).
     """
-    rows, _ = run_prepared(
-        conn,
-        _LOG_INSERT,
-        {
-            "hook_id": hook_id,
-            "webhook_id": webhook_id,
-            "event_name": event_name,
-            "hook_type": hook_type,
-            "success": int(success),
-            "exit_code": exit_code,
-            "status_code": status_code,
-            "stdout": storable_text(stdout),
-            "stderr": storable_text(stderr),
-            "error": storable_text(error),
-            "duration_ms": float(duration_ms),
-            "triggered_at": utcnow_iso(),
-            "delivery_id": delivery_id,
-        },
-    )
-    record = dict(zip(_LOG.c.keys(), rows[0]))
+    values: dict[str, Any] = {
+        "hook_id": hook_id,
+        "webhook_id": webhook_id,
+        "event_name": event_name,
+        "hook_type": hook_type,
+        "success": int(success),
+        "exit_code": exit_code,
+        "status_code": status_code,
+        "stdout": storable_text(stdout),
+        "stderr": storable_text(stderr),
+        "error": storable_text(error),
+        "duration_ms": float(duration_ms),
+        "triggered_at": utcnow_iso(),
+        "delivery_id": delivery_id,
+    }
+    statement = _LOG_INSERT if conn.dialect.name == "sqlite" else _LOG_INSERT_RETURNING_ID
+    values["id"] = insert_prepared(conn, statement, values)
+    record = {name: values[name] for name in _LOG_COLUMNS}  # what was stored, in column order
     record["success"] = bool(record["success"])
     return record
 

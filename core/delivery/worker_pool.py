@@ -303,25 +303,36 @@ class WorkerPool:
             with self._cond:
                 self._running.add(row["id"])
             try:
-                self.executor.run(row, self.owner)
-            except Exception:  # one broken delivery must not kill the worker
-                logger.exception(
-                    "delivery %s failed unexpectedly; retried in %g s", row["id"], UNEXPECTED_ERROR_DELAY
-                )
-                try:
-                    deliveries.reschedule(row["id"], self.owner, UNEXPECTED_ERROR_DELAY, "internal error")
-                except Exception:  # its lease brings it back
-                    logger.exception("could not reschedule delivery %s", row["id"])
-            finally:
-                with self._cond:
-                    self._running.discard(row["id"])
-                    self._claimed.discard(row["id"])
-                    self.completed += 1
-                    # Wake the dispatcher when half the capacity is free, so it claims in
-                    # batches rather than one row per finished delivery.
-                    if len(self._claimed) + self._reserved <= self.capacity - self.refill_batch:
-                        self._wake = True
-                        self._cond.notify_all()
+                # Returns once the attempt is made; it is written with the next group of
+                # attempts, and _finished follows the write (this worker goes on meanwhile).
+                self.executor.run(row, self.owner, recorded=lambda error, row=row: self._finished(row, error))
+            except Exception as exc:  # noqa: BLE001 - one broken delivery must not kill the worker (logged)
+                self._finished(row, exc)
+
+    def _finished(self, row: dict[str, Any], error: Exception | None) -> None:
+        """A delivery's attempt is written (or failed unexpectedly: ``error``); free its place."""
+        if error is not None:
+            logger.error(
+                "delivery %s failed unexpectedly; retried in %g s",
+                row["id"],
+                UNEXPECTED_ERROR_DELAY,
+                exc_info=error,
+            )
+            try:
+                deliveries.reschedule(row["id"], self.owner, UNEXPECTED_ERROR_DELAY, "internal error")
+            except Exception:  # its lease brings it back
+                logger.exception("could not reschedule delivery %s", row["id"])
+        with self._cond:
+            if row["id"] not in self._claimed:
+                return  # already counted
+            self._running.discard(row["id"])
+            self._claimed.discard(row["id"])
+            self.completed += 1
+            # Wake the dispatcher when half the capacity is free, so it claims in
+            # batches rather than one row per finished delivery.
+            if len(self._claimed) + self._reserved <= self.capacity - self.refill_batch:
+                self._wake = True
+                self._cond.notify_all()
 
 
 # -- the current pool ----------------------------------------------------------------------
