@@ -322,3 +322,61 @@ def test_the_cursor_is_opaque_and_round_trips():
     assert logs.parse_log_cursor(cursor) == 123456
     with pytest.raises(Exception, match="cursor"):
         logs.parse_log_cursor(cursor[:-2] + "!!")
+
+
+# ---- grouped attempt writes --------------------------------------------------------------------
+
+
+def _log_row(conn: Any, name: str) -> int:
+    return conn.execute(
+        insert(HookLog).values(event_name=name, hook_type="webhook", success=1, triggered_at=utcnow_iso())
+    ).inserted_primary_key[0]
+
+
+def test_writes_arriving_together_share_one_transaction_and_a_bad_one_fails_alone(sublarr_db):
+    group = store.GroupCommit(gather=5, linger=1.0)  # the first waits for the others to arrive
+    outcomes: dict[str, tuple[Any, Any]] = {}
+    everyone = threading.Barrier(5)
+
+    def submit(name: str) -> None:
+        def write(conn: Any) -> int:
+            if name == "bad":
+                raise ValueError("refused")
+            return _log_row(conn, name)
+
+        everyone.wait()
+        group.submit(write, lambda result, error: outcomes.__setitem__(name, (result, error)))
+
+    def run_all(names: list[str]) -> None:
+        threads = [threading.Thread(target=submit, args=(name,)) for name in names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    run_all([f"ok{n}" for n in range(5)])
+    assert group.groups == 1 and group.idle()
+    assert sorted(outcomes) == [f"ok{n}" for n in range(5)]
+    assert all(error is None and isinstance(result, int) for result, error in outcomes.values())
+    outcomes.clear()
+    run_all(["a", "b", "bad", "c", "d"])
+    assert group.groups == 1 + 1 + 5  # the group failed, then each write alone
+    assert isinstance(outcomes["bad"][1], ValueError) and outcomes["bad"][0] is None
+    assert all(outcomes[name][1] is None for name in "abcd")
+    stored = {row["event_name"] for row in logs.get_hook_logs(limit=100)}
+    assert stored == {f"ok{n}" for n in range(5)} | set("abcd")
+
+
+def test_record_attempt_waits_for_its_own_commit(sublarr_db):
+    from sublarr.core.delivery import add_webhook
+
+    hook = add_webhook("w", "config_updated", "http://127.0.0.1:9/", retry_count=0)
+    [delivery_id] = store.enqueue_deliveries([("webhook", hook["id"])], "config_updated", "e", "t", "{}")
+    store.claim_deliveries("h:3:x", 1, 60)
+    record = store.record_attempt(
+        delivery_id=delivery_id, owner="h:3:x", kind="webhook", target_id=hook["id"],
+        event_name="config_updated", success=True, status_code=200, outcome="delivered",
+    )  # fmt: skip
+    assert store.get_delivery(delivery_id)["status"] == "delivered"  # committed on return
+    [row] = logs.get_hook_logs(delivery_id=delivery_id)
+    assert row["id"] == record.log_id and row["webhook_id"] == hook["id"]
