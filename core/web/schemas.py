@@ -323,6 +323,8 @@ class VideoQuerySchema(Schema):
     resolution = String(allow_none=True, validate=Length(0, 200))
     video_codec = String(allow_none=True, validate=Length(0, 200))
     audio_codec = String(allow_none=True, validate=Length(0, 200))
+    languages = List(String(validate=Length(1, 50)), load_default=list, validate=Length(0, 50))
+    fps = Float(allow_none=True, validate=Range(0, 1000))
 
 
 class SubtitleResultSchema(Schema):
@@ -332,11 +334,30 @@ class SubtitleResultSchema(Schema):
     format = String(load_default="srt", validate=Length(0, 20))
     matches = List(String(validate=Length(1, 100)), load_default=list, validate=Length(0, 100))
     hearing_impaired = Boolean(load_default=False)
+    forced = Boolean(load_default=False)
+    release_info = String(allow_none=True, validate=Length(0, 500))
+    release_group = String(allow_none=True, validate=Length(0, 200))
+    uploader_name = String(allow_none=True, validate=Length(0, 200))
+    uploader_trust = Float(allow_none=True, validate=Range(-1000, 1000))
+    machine_translated = Boolean(load_default=False)
+    fps = Float(allow_none=True, validate=Range(0, 1000))
 
 
 class ExplainRequestSchema(Schema):
     query = Nested(VideoQuerySchema, required=True)
     result = Nested(SubtitleResultSchema, required=True)
+    min_score = Integer(
+        strict=True, validate=Range(0, 100), metadata={"description": "cut-off percent; omitted: stored"}
+    )
+
+
+class MinScoreSchema(Schema):
+    """The cut-off ``score_many`` applies: ``percent`` of ``max_score``, i.e. ``points``."""
+
+    percent = Integer(required=True)
+    points = Integer(required=True)
+    max_score = Integer(required=True)
+    dropped = Boolean(required=True, metadata={"description": "the result is under the cut-off"})
 
 
 class ExplainTermSchema(Schema):
@@ -356,6 +377,7 @@ class ExplanationSchema(Schema):
     weights = Dict(keys=String(), values=Integer(), required=True)
     weight_sources = Dict(keys=String(), values=String(), required=True)
     ignored_matches = List(String(), required=True)
+    min_score = Nested(MinScoreSchema, required=True)
 
 
 class PresetSchema(Schema):
@@ -368,6 +390,8 @@ class PresetSchema(Schema):
     version = Integer(required=True)
     weights = Dict(keys=String(), values=Dict(keys=String(), values=Integer()), required=True)
     provider_modifiers = Dict(keys=String(), values=Integer(), required=True)
+    preferences = Dict(keys=String(), values=Dict())
+    name = String()
     description = String()
     exported_at = String()
     sublarr_version = String()
@@ -379,17 +403,51 @@ class PresetImportSchema(Schema):
     class Meta:
         unknown = INCLUDE
 
-    format = Raw(required=True)
-    version = Raw(required=True)
+    format = Raw(metadata={"description": "required unless the preset is Sublarr's (it has a name)"})
+    version = Raw()
     weights = Raw(required=True)
-    provider_modifiers = Raw(required=True)
+    provider_modifiers = Raw()
 
 
 class ImportedSchema(Schema):
-    """How many overrides per score type and modifiers the imported preset holds."""
+    """How many overrides per score type, modifiers and preference values the imported preset holds."""
 
     weights = Dict(keys=String(), values=Integer(), required=True)
     provider_modifiers = Integer(required=True)
+    preferences = Integer(allow_none=True, metadata={"description": "null: preferences left as they were"})
+
+
+# ---- scoring preferences and bundled presets ------------------------------------------------
+
+
+class PreferencesSchema(Schema):
+    """Every scoring preference in force (see ``sublarr.core.scoring.preferences``)."""
+
+    hearing_impaired = Dict(required=True)
+    forced = Dict(required=True)
+    uploader_trust = Dict(required=True)
+    machine_translated = Dict(required=True)
+    min_score = Dict(keys=String(), values=Integer(), required=True)
+
+
+class PreferencesUpdateSchema(Schema):
+    """Preferences to store; sections and keys not sent keep their value (checked in full)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class PreferenceSectionQuerySchema(Schema):
+    section = String(metadata={"description": "omitted: every preference"})
+
+
+class BundledPresetSchema(Schema):
+    name = String(required=True)
+    description = String(required=True)
+
+
+class BundledPresetListSchema(Schema):
+    presets = List(Nested(BundledPresetSchema), required=True)
 
 
 # ---- incoming Sonarr / Radarr webhooks -------------------------------------------------
