@@ -458,10 +458,22 @@ class _ArrObject(Schema):
         unknown = INCLUDE
 
 
+# The most episodes one Sonarr call may name (a season pack of a long-running anime has
+# more than 1,000); each becomes one webhook_received event.
+MAX_ARR_EPISODES = 20_000
+
+
+def _arr_id() -> Integer:
+    return Integer(strict=True, allow_none=True, validate=Range(0, MAX_ID))
+
+
 class ArrSeriesSchema(_ArrObject):
     id = Integer(strict=True)
     title = String(required=True, validate=Length(1, 500))
     year = Integer(strict=True, allow_none=True, validate=Range(0, 9999))
+    tvdbId = _arr_id()  # noqa: N815 - the JSON key Sonarr sends
+    tmdbId = _arr_id()  # noqa: N815 - the JSON key Sonarr sends
+    imdbId = String(allow_none=True, validate=Length(0, 50))  # noqa: N815 - the JSON key Sonarr sends
 
 
 class ArrEpisodeSchema(_ArrObject):
@@ -475,21 +487,54 @@ class ArrMovieSchema(_ArrObject):
     id = Integer(strict=True)
     title = String(required=True, validate=Length(1, 500))
     year = Integer(strict=True, allow_none=True, validate=Range(0, 9999))
+    tmdbId = _arr_id()  # noqa: N815 - the JSON key Radarr sends
+    imdbId = String(allow_none=True, validate=Length(0, 50))  # noqa: N815 - the JSON key Radarr sends
 
 
-class SonarrWebhookSchema(_ArrObject):
+class ArrMediaFileSchema(_ArrObject):
+    """An episode or movie file: what sublarr keeps of it (never its absolute path)."""
+
+    relativePath = String(allow_none=True, validate=Length(0, 1000))  # noqa: N815 - the JSON key the *arr apps send
+    quality = String(allow_none=True, validate=Length(0, 200))
+    releaseGroup = String(allow_none=True, validate=Length(0, 200))  # noqa: N815 - the JSON key the *arr apps send
+    languages = List(Raw(), allow_none=True, validate=Length(0, 100))
+
+
+class ArrReleaseSchema(_ArrObject):
+    quality = String(allow_none=True, validate=Length(0, 200))
+    releaseGroup = String(allow_none=True, validate=Length(0, 200))  # noqa: N815 - the JSON key the *arr apps send
+    languages = List(Raw(), allow_none=True, validate=Length(0, 100))
+
+
+class _ArrWebhookSchema(_ArrObject):
+    """What Sonarr and Radarr bodies share (WebhookPayload and the health/update payloads)."""
+
+    eventType = String(required=True, validate=Length(1, 100))  # noqa: N815 - the JSON key the *arr apps send
+    instanceName = String(allow_none=True, validate=Length(0, 200))  # noqa: N815 - the JSON key the *arr apps send
+    isUpgrade = Boolean(allow_none=True, truthy={True}, falsy={False})  # noqa: N815 - the JSON key the *arr apps send
+    deleteReason = String(allow_none=True, validate=Length(0, 100))  # noqa: N815 - the JSON key the *arr apps send
+    release = Nested(ArrReleaseSchema, allow_none=True)
+    level = String(allow_none=True, validate=Length(0, 50))
+    message = String(allow_none=True, validate=Length(0, 5000))
+    type = String(allow_none=True, validate=Length(0, 200))
+    previousVersion = String(allow_none=True, validate=Length(0, 100))  # noqa: N815 - the JSON key the *arr apps send
+    newVersion = String(allow_none=True, validate=Length(0, 100))  # noqa: N815 - the JSON key the *arr apps send
+
+
+class SonarrWebhookSchema(_ArrWebhookSchema):
     """Sonarr's Webhook connection body; fields beyond these are accepted and ignored."""
 
-    eventType = String(required=True, validate=Length(1, 100))  # noqa: N815 - the JSON key Sonarr sends
     series = Nested(ArrSeriesSchema)
-    episodes = List(Nested(ArrEpisodeSchema), validate=Length(0, 1000))
+    episodes = List(Nested(ArrEpisodeSchema), validate=Length(0, MAX_ARR_EPISODES))
+    episodeFile = Nested(ArrMediaFileSchema, allow_none=True)  # noqa: N815 - the JSON key Sonarr sends
+    episodeFiles = List(Nested(ArrMediaFileSchema), allow_none=True, validate=Length(0, MAX_ARR_EPISODES))  # noqa: N815 - the JSON key Sonarr sends
 
 
-class RadarrWebhookSchema(_ArrObject):
+class RadarrWebhookSchema(_ArrWebhookSchema):
     """Radarr's Webhook connection body; fields beyond these are accepted and ignored."""
 
-    eventType = String(required=True, validate=Length(1, 100))  # noqa: N815 - the JSON key Radarr sends
     movie = Nested(ArrMovieSchema)
+    movieFile = Nested(ArrMediaFileSchema, allow_none=True)  # noqa: N815 - the JSON key Radarr sends
 
 
 class ArrReceivedSchema(Schema):
