@@ -39,7 +39,9 @@ from sublarr.core.settings import LOG_LEVELS
 logger = logging.getLogger(__name__)
 
 # Commands that need the configured database; it is opened before they run.
-STORAGE_COMMANDS = frozenset({"score", "weights", "providers", "hooks", "webhooks", "logs", "emit"})
+STORAGE_COMMANDS = frozenset(
+    {"score", "weights", "providers", "preferences", "hooks", "webhooks", "logs", "emit"}
+)
 # Commands that take settings flags of their own and set up the invocation themselves.
 OWN_SETTINGS_COMMANDS = frozenset({"serve", "config"})
 _REST_KEY = "sublarr.rest_args"

@@ -272,3 +272,19 @@ class Delivery(Base):
 
 
 DELIVERY_TABLE_NAMES: tuple[str, ...] = ("webhook_options", "deliveries")
+
+
+# ---- scoring preferences (migration 0005) ---------------------------------------------------
+
+
+class ScoringPreference(Base):
+    """One stored scoring preference: ``pref_key`` (``"hearing_impaired.mode"``) is the JSON ``pref_value``.
+
+    Keys left out keep their default (``sublarr.core.scoring.preferences``).
+    """
+
+    __tablename__ = "scoring_preferences"
+
+    pref_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    pref_value: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[str] = mapped_column(Text, nullable=False, default=utcnow_iso, server_default=_NOW)
