@@ -89,6 +89,21 @@ def run_sublarr(
 POSTGRES_URL = os.environ.get("SUBLARR_TEST_POSTGRES_URL", "")
 
 
+REDIS_URL = os.environ.get("SUBLARR_TEST_REDIS_URL", "")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis server's URL (``SUBLARR_TEST_REDIS_URL``); skips (loudly) without one."""
+    if not REDIS_URL:
+        pytest.skip(
+            "REDIS NOT TESTED: set SUBLARR_TEST_REDIS_URL=redis://127.0.0.1:56379/0 "
+            "(`bash .ci/start-redis` starts one) to run the message-queue tests against a real Redis"
+        )
+    pytest.importorskip("redis", reason="the 'redis' extra is not installed")
+    return REDIS_URL
+
+
 def upgrade_in_processes(url: str, count: int) -> list[str]:
     """Run ``upgrade_db(url)`` in ``count`` processes at once; return the revision each printed."""
     code = "import sys; from sublarr.core.db import upgrade_db; print(upgrade_db(sys.argv[1]))"
