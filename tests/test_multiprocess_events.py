@@ -71,8 +71,10 @@ class Listener:
     def __init__(self, server: Server) -> None:
         self.client = socketio.Client(reconnection=False)
         self.messages: list[tuple[float, dict]] = []
+        self.executed: list[dict] = []  # hook_executed: emitted by a delivery worker thread
         self._cond = threading.Condition()
         self.client.on("batch_complete", self._got)
+        self.client.on("hook_executed", self.executed.append)
         self.client.connect(
             server.url, transports=["websocket"], auth={"apikey": server.key}, wait_timeout=10
         )
@@ -134,8 +136,12 @@ def two_servers(redis_url, tmp_path) -> Iterator[tuple[Server, Server]]:
     stop(two.process)
 
 
-def test_two_servers_share_events_through_redis(two_servers, redis_url, tmp_path):
+def test_two_servers_share_events_through_redis(two_servers, redis_url, tmp_path, webhook_receiver):
     one, two = two_servers
+    created = one.api(
+        "POST", "/webhooks", json={"name": "r", "event_name": "batch_complete", "url": webhook_receiver.url}
+    )
+    assert created.status_code == 201, created.text
     assert any("SUBLARR_MESSAGE_QUEUE" in line for line in one.banner)
     listener = Listener(one)
     other = Listener(two)
@@ -163,6 +169,15 @@ def test_two_servers_share_events_through_redis(two_servers, redis_url, tmp_path
         assert len(got) == len(seen_by_other) == 20
         assert len(listener.of_batch(via_api)) == len(other.of_batch(via_api)) == 1
         assert len(listener.of_batch(via_cli)) == len(other.of_batch(via_cli)) == 1
+        # Server one's delivery worker (an OS thread under gevent) emitted hook_executed per
+        # delivery; through Redis server two's client got them too.
+        webhook_receiver.wait_for(20)  # the 20 emitted through server one's API
+        delivered = set(webhook_receiver.ids())
+        deadline = time.monotonic() + 10
+        while len(other.executed) < len(delivered) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert {m["delivery_id"] for m in other.executed} == delivered
+        assert {m["delivery_id"] for m in listener.executed} == delivered
     finally:
         listener.close()
         other.close()
