@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,27 @@ def postgres_url():
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db(request, monkeypatch) -> Iterator[str]:
+    """The current database, a fresh migrated one: a SQLite file, then a PostgreSQL schema; its URL.
+
+    Tests that use it run once per database; the PostgreSQL run skips (loudly, like
+    ``postgres_url``) without ``SUBLARR_TEST_POSTGRES_URL``.
+    """
+    if request.param == "sqlite":
+        yield request.getfixturevalue("sublarr_db")
+        return
+    url = request.getfixturevalue("postgres_url")
+    from sublarr.core.db import dispose_db, init_db
+
+    monkeypatch.setenv("SUBLARR_DATABASE_URL", url)  # for code that re-opens the database
+    init_db(url)
+    try:
+        yield url
+    finally:
+        dispose_db()
 
 
 def table_rows() -> dict[str, list[tuple]]:

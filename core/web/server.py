@@ -17,6 +17,13 @@ as long), and at most ``SUBLARR_MAX_CONNECTIONS`` connections are held at once (
 the open-files limit, whose soft value is raised to the hard one at start); past that, new
 ones get a 503 and are closed. Werkzeug's development server is never used.
 
+Events of other processes: with ``SUBLARR_MESSAGE_QUEUE`` the Socket.IO server's Redis
+listener (a greenlet; gevent has patched the Redis client's sockets) starts with the
+server, so an event emitted by any process sharing the queue reaches this server's
+clients; without it an ``EventFollower`` (``sublarr.core.events.relay``, a real OS thread)
+relays the events that server-less processes stored in ``recent_events``. ``serve
+--no-workers`` starts no delivery workers: ``sublarr worker`` processes run the deliveries.
+
 Shutdown: Ctrl-C (SIGINT) or SIGTERM stops accepting requests, tells every Socket.IO client
 it is disconnected (a Socket.IO DISCONNECT, then the Engine.IO close: clients see a server
 disconnect, not a lost transport), then drains the delivery workers (running deliveries
