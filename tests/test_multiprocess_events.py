@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import requests
 import socketio
 from test_serve_e2e import START_TIMEOUT, Server, _read_lines
 
@@ -143,6 +144,8 @@ def test_two_servers_share_events_through_redis(two_servers, redis_url, tmp_path
     )
     assert created.status_code == 201, created.text
     assert any("SUBLARR_MESSAGE_QUEUE" in line for line in one.banner)
+    health = requests.get(f"{two.url}/api/v1/health", timeout=10).json()
+    assert health == {"status": "ok", "checks": {"database": "ok", "message_queue": "ok"}}
     listener = Listener(one)
     other = Listener(two)
     try:
@@ -305,3 +308,19 @@ def test_the_follower_delivers_each_row_once_in_order_and_waits_for_gaps(sublarr
     assert [m["total"] for _, m in got] == [3, 2]
     assert follower.floor == 3
     assert relay.prune_events(now=time.time() + relay.KEEP_SECONDS + 1) == 3
+
+
+def test_a_server_whose_redis_is_gone_says_so_in_health(tmp_path):
+    """No Redis listens: the server still serves, and /health is degraded with the reason."""
+    server = start_serve(tmp_path / "data", {"SUBLARR_MESSAGE_QUEUE": f"redis://127.0.0.1:{free_port()}/0"})
+    try:
+        answer = requests.get(f"{server.url}/api/v1/health", timeout=10)
+        assert answer.status_code == 503
+        assert (
+            answer.json()["checks"]["message_queue"] == "failing: the message queue (Redis) does not answer"
+        )
+        fired = server.api("POST", "/events/batch_complete/emit", json={"total": 1})
+        assert fired.status_code == 202  # the event's hooks and webhooks are queued regardless
+    finally:
+        stop(server.process)
+    assert not any("Traceback" in line for line in server.output), "\n".join(server.output)

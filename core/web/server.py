@@ -118,6 +118,9 @@ def _start_event_relay(app: Any, socketio: Any) -> None:
         if not server.manager_initialized:  # python-socketio would start the listener at the first client
             server.manager_initialized = True
             server.manager.initialize()
+        app.extensions.setdefault("sublarr.health_checks", {})["message_queue"] = _message_queue_check(
+            server.manager.redis_url
+        )
         logger.info("Socket.IO events shared through the message queue (SUBLARR_MESSAGE_QUEUE)")
         return
     bridge = get_plugin_manager().get_plugin("socketio_bridge")
@@ -126,6 +129,23 @@ def _start_event_relay(app: Any, socketio: Any) -> None:
     from sublarr.core.events.relay import EventFollower
 
     app.extensions[EVENT_FOLLOWER_KEY] = EventFollower(bridge.forward).start()
+
+
+def _message_queue_check(url: str) -> Callable[[], str]:
+    """A health check: ``ok`` while Redis answers a PING within a second, else ``failing: ...``."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+
+    def check() -> str:
+        try:
+            client.ping()
+        except redis.RedisError as exc:
+            logger.warning("message queue check failed: %s", exc)
+            return "failing: the message queue (Redis) does not answer"
+        return "ok"
+
+    return check
 
 
 def _close_unauthenticated_sessions(socketio: Any) -> None:
