@@ -105,8 +105,16 @@ class SocketIOBridge:
 
         url = getattr(get_plugin_manager().settings, "message_queue", None)
         if url:
-            with self._writer_lock:  # one publish at a time: this process's order is kept
-                self._write_only_emitter(url).emit(event_name, message)
+            from sublarr.core.errors import SublarrError
+
+            try:
+                with self._writer_lock:  # one publish at a time: this process's order is kept
+                    self._write_only_emitter(url).emit(event_name, message)
+            except SublarrError as exc:  # the redis package is missing: said once per process
+                if str(exc) != self._relay_failing:
+                    logger.warning("event %s not sent to Socket.IO clients: %s", event_name, exc)
+                    self._relay_failing = str(exc)
+                return
             logger.debug("published event %s on the message queue", event_name)
             return
         from sublarr.core.events import relay

@@ -324,3 +324,18 @@ def test_a_server_whose_redis_is_gone_says_so_in_health(tmp_path):
     finally:
         stop(server.process)
     assert not any("Traceback" in line for line in server.output), "\n".join(server.output)
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["worker"]])
+def test_without_the_redis_package_serve_and_worker_refuse_to_start(tmp_path, command):
+    import sys
+
+    code = "import sys; sys.modules['redis'] = None; from sublarr.core.cli import main; main(sys.argv[1:])"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUBLARR_")}
+    env.update({"SUBLARR_MESSAGE_QUEUE": "redis://127.0.0.1:6379/0", "SUBLARR_DATA_DIR": str(tmp_path)})
+    done = subprocess.run(
+        [sys.executable, "-c", code, *command], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 1
+    assert "Error: SUBLARR_MESSAGE_QUEUE needs the redis package: pip install 'sublarr[redis]'" in done.stderr
+    assert "Traceback" not in done.stderr

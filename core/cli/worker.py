@@ -44,6 +44,10 @@ def worker_command(ctx: click.Context, workers: int | None) -> None:
     settings = use_settings(
         ctx, settings_with(ctx, SUBLARR_DELIVERY_WORKERS=workers), default_log_level="info"
     )
+    if settings.message_queue:
+        from sublarr.core.events.relay import require_redis_client
+
+        require_redis_client(settings.message_queue)
     url = database_url_for(settings)
     init_db(url)  # created and migrated on first start, like serve
     stop = threading.Event()
