@@ -195,6 +195,9 @@ def test_a_process_without_a_server_publishes_in_emit_order(redis_url, sublarr_d
     pm = SublarrPluginManager(
         load_settings({"SUBLARR_LOAD_PLUGINS": "sublarr", "SUBLARR_MESSAGE_QUEUE": redis_url})
     )
+    from sublarr.plugins.socketio_bridge import bridge
+
+    bridge.forget()  # Socket.IO servers of earlier tests' apps: this process has none
     previous = set_plugin_manager(pm)
     pm.load_entry_points()
     seen: list[dict] = []
