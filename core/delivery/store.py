@@ -605,6 +605,10 @@ class GroupCommit:
             try:
                 if group:
                     self._commit(group)
+            except BaseException:  # interrupted: the next thread to write takes them up again
+                with self._cond:
+                    self._waiting[:0] = [write for write in group if not write.done]
+                raise
             finally:
                 with self._cond:
                     self._leading = False
