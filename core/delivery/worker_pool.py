@@ -10,6 +10,11 @@ Under gevent's monkey-patching (``sublarr serve``'s evented server) the dispatch
 workers stay real OS threads (run by gevent's thread pool), not greenlets: a slow SQLite
 call, a script or a webhook then blocks its own thread, never the server's event loop.
 
+A worker goes on to its next delivery once its attempt is made: the attempt is written
+with the attempts other workers finish meanwhile, in one transaction
+(``store.attempt_writes``), and counts as done (``completed``, ``wait_idle``) only once
+written; until then the row stays ``running`` under its lease.
+
 Claims are leases: the dispatcher renews them while work runs; rows of a pool that died
 become pending again when their lease runs out (``SUBLARR_DELIVERY_LEASE``), or at once
 when a pool starts on the same host and the dead pool's process is gone.
