@@ -506,6 +506,20 @@ class SublarrPluginManager(pluggy.PluginManager):
         ]
         return rows
 
+    def load_problems(self) -> list[str]:
+        """What kept wanted plugins out: one line per plugin that failed to load, and per name in
+        ``SUBLARR_LOAD_PLUGINS`` that no installed plugin (nor distribution) has."""
+        problems = [
+            f"plugin {name!r} failed to load: {info.error}"
+            for name, info in sorted(self.infos.items())
+            if info.status == "failed"
+        ]
+        known = {n.lower() for info in self.infos.values() for n in (info.name, info.distribution) if n}
+        for wanted in self.settings.load_plugins or ():
+            if wanted.lower() not in known:
+                problems.append(f"plugin {wanted!r} is named in SUBLARR_LOAD_PLUGINS but not installed")
+        return problems
+
 
 def _wrong_type(hook_name: str, result: Any, expected: tuple[type, ...]) -> bool:
     """True when ``result`` is not what ``hook_name`` must return (``bool`` is no ``int`` here)."""
