@@ -27,6 +27,7 @@ from sublarr.core.cli import scoring as scoring_cli
 from sublarr.core.cli.context import get_settings, use_settings
 from sublarr.core.cli.db import db_group
 from sublarr.core.cli.hooks import hooks_group, logs_command, webhooks_group
+from sublarr.core.cli.install import install_command, uninstall_command
 from sublarr.core.cli.plugins import plugins_group, warn_about_load_problems
 from sublarr.core.cli.serve import config_group, serve_command
 from sublarr.core.cli.tables import format_table
@@ -41,8 +42,9 @@ logger = logging.getLogger(__name__)
 
 # Commands that need the configured database; it is opened before they run.
 STORAGE_COMMANDS = frozenset({"score", "weights", "providers", "hooks", "webhooks", "logs", "emit"})
-# Commands that take settings flags of their own and set up the invocation themselves.
-OWN_SETTINGS_COMMANDS = frozenset({"serve", "config"})
+# Commands that take settings flags of their own and set up the invocation themselves, or
+# (install, uninstall: pip) need neither settings nor plugins - a broken plugin cannot stop them.
+OWN_SETTINGS_COMMANDS = frozenset({"serve", "config", "install", "uninstall"})
 _REST_KEY = "sublarr.rest_args"
 
 
@@ -198,8 +200,10 @@ def events_command(as_json: bool) -> None:
     click.echo(format_table(rows, ["name", "label", "source", "payload keys"]))
 
 
-# Plugins: `sublarr plugins [--check]`, `sublarr plugins new NAME`.
+# Plugins: `sublarr plugins [--check]`, `sublarr plugins new NAME`, `sublarr install/uninstall NAME...`.
 cli.add_command(plugins_group)
+cli.add_command(install_command)
+cli.add_command(uninstall_command)
 
 
 @cli.command("emit")
