@@ -33,6 +33,7 @@ from sublarr.core.scoring import (
     VideoQuery,
     compute_score,
     explain_score,
+    format_explanation,
     invalidate_scoring_cache,
     score_many,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "compute_score",
     "emit_event",
     "explain_score",
+    "format_explanation",
     "get_plugin_manager",
     "hookimpl",
     "invalidate_scoring_cache",
