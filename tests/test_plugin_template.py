@@ -3,12 +3,53 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 
-from conftest import pip_install_target, run_sublarr
+from conftest import REPO_ROOT, VENV_BIN, pip_install_target, run_sublarr
+
+WALK_THROUGH = (
+    (REPO_ROOT / "PLUGINS.md").read_text().split("## From `sublarr plugins new`", 1)[1].split("\n## ", 1)[0]
+)
+
+
+def _apply_step_3(package):
+    """Make the changes PLUGINS.md's step 3 describes: a keep_days setting and its test."""
+    blocks = re.findall(r"```python\n(.*?)```", WALK_THROUGH, re.S)
+    module_block = next(b for b in blocks if b.startswith("# sublarr_backup/__init__.py"))
+    test_block = next(b for b in blocks if b.startswith("# tests/test_sublarr_backup.py"))
+    module = package / "sublarr_backup" / "__init__.py"
+    declared = module_block.split("def register_settings(register):\n", 1)[1]
+    text = module.read_text()
+    start = text.index("def register_settings(register):\n") + len("def register_settings(register):\n")
+    end = text.index("\n\n", start)
+    module.write_text(text[:start] + declared.rstrip("\n") + text[end:])
+    tests = package / "tests" / "test_sublarr_backup.py"
+    assert '`"keep_days": 30` there' in WALK_THROUGH
+    text = tests.read_text().replace('{"greeting": "Hello"}', '{"greeting": "Hello", "keep_days": 30}')
+    tests.write_text(text + "\n\n" + test_block.split("\n", 1)[1])
+
+
+def test_plugins_new_says_what_plugins_md_shows(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUBLARR_")}
+    command = re.search(r"\$ (sublarr plugins new .*)\n((?:.*\n)*?)\$ cd", WALK_THROUGH)
+    assert command is not None
+    args = ["backup", "--description", "Back up subtitles"]
+    assert command.group(1) == "sublarr plugins new " + " ".join(
+        a if " " not in a else f'"{a}"' for a in args
+    )
+    out = subprocess.run(
+        [str(VENV_BIN / "sublarr"), "plugins", "new", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == command.group(2)
 
 
 def test_a_generated_plugin_installs_and_passes_its_own_tests(tmp_path):
@@ -17,6 +58,9 @@ def test_a_generated_plugin_installs_and_passes_its_own_tests(tmp_path):
     )
     assert made.returncode == 0, made.stderr
     package = tmp_path / "sublarr-release-groups"
+    backup = run_sublarr("plugins", "new", "backup", "-d", str(tmp_path))
+    assert backup.returncode == 0, backup.stderr
+    _apply_step_3(tmp_path / "sublarr-backup")
     assert f"Wrote {package}" in made.stdout
     assert sorted(p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file()) == [
         ".gitignore",
@@ -32,18 +76,22 @@ def test_a_generated_plugin_installs_and_passes_its_own_tests(tmp_path):
 
     site = tmp_path / "site"
     pip_install_target(package, site, cwd=tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(site)}
+    backup_site = tmp_path / "backup-site"
+    pip_install_target(tmp_path / "sublarr-backup", backup_site, cwd=tmp_path)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(backup_site)])}
     env = {k: v for k, v in env.items() if not k.startswith("SUBLARR_")}
-    tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=package,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "5 passed" in tests.stdout
+    # The generated tests pass; so do those of PLUGINS.md's step 3 (a setting added).
+    for folder, passed in ((package, "5 passed"), (tmp_path / "sublarr-backup", "6 passed")):
+        tests = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert tests.returncode == 0, tests.stdout + tests.stderr
+        assert passed in tests.stdout
 
     listed = run_sublarr("plugins", "--check", env={"PYTHONPATH": str(site)})
     assert listed.returncode == 0, listed.stderr
