@@ -245,6 +245,8 @@ class StoredValues:
 
     def __init__(self) -> None:
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        # per plugin: (settings, stored values, declarations, resolved, values) they were resolved from
+        self.resolved: dict[str, tuple[Any, ...]] = {}
 
     def get(self, plugin: str, ttl: float) -> dict[str, Any]:
         """The stored values of ``plugin`` (empty when the database cannot be read)."""
@@ -266,8 +268,10 @@ class StoredValues:
         """Read ``plugin``'s (every plugin's) values afresh on next use."""
         if plugin is None:
             self._cache.clear()
+            self.resolved.clear()
         else:
             self._cache.pop(plugin, None)
+            self.resolved.pop(plugin, None)
 
 
 def _declared(plugin: str) -> tuple[Any, Mapping[str, PluginSetting]]:
@@ -282,24 +286,36 @@ def _declared(plugin: str) -> tuple[Any, Mapping[str, PluginSetting]]:
 
 def resolved_settings(plugin: str) -> dict[str, ResolvedValue]:
     """Every setting of loaded ``plugin`` with its value and source; ``NotFoundError`` if it has none."""
+    return dict(_resolved(plugin)[0])
+
+
+def _resolved(plugin: str) -> tuple[dict[str, ResolvedValue], dict[str, Any]]:
+    """``plugin``'s resolved settings and their values, kept while the settings in force and the
+    stored values stay the same objects (about 1 us a call then, instead of 20)."""
     pm, settings_of = _declared(plugin)
     settings = current_settings()
     stored = pm.stored_settings.get(plugin, settings.subscription_cache_ttl)
-    return resolve(settings_of, settings, stored)
+    cached = pm.stored_settings.resolved.get(plugin)
+    if cached is not None and cached[0] is settings and cached[1] is stored and cached[2] is settings_of:
+        return cached[3], cached[4]
+    resolved = resolve(settings_of, settings, stored)
+    values = {name: item.value for name, item in resolved.items()}
+    pm.stored_settings.resolved[plugin] = (settings, stored, settings_of, resolved, values)
+    return resolved, values
 
 
 def plugin_settings(plugin: str) -> dict[str, Any]:
-    """The values in force of every setting ``plugin`` declares, by name.
+    """The values in force of every setting ``plugin`` declares, by name (a new dict each call).
 
     ``plugin`` is the plugin's name (its entry-point name). Raises ``NotFoundError`` when no
     loaded plugin of that name declares settings.
     """
-    return {name: item.value for name, item in resolved_settings(plugin).items()}
+    return dict(_resolved(plugin)[1])
 
 
 def plugin_setting(plugin: str, key: str) -> Any:
     """The value in force of ``plugin``'s setting ``key``; ``NotFoundError`` if it has no such setting."""
-    values = plugin_settings(plugin)
+    values = _resolved(plugin)[1]
     if key not in values:
         raise NotFoundError(f"plugin {plugin!r} has no setting {key!r}")
     return values[key]
