@@ -210,3 +210,12 @@ def test_the_documented_example_declares_and_reads(plugin_manager, tmp_path, mon
     with pytest.raises(SettingsError) as refused:
         plugin_manager.check_plugin_settings(load_settings({}))
     assert str(refused.value) == "plugin 'backup' setting 'keep_days': expected a whole number, got 'lots'"
+
+
+def test_reading_settings_never_creates_a_database(notifier, tmp_path, monkeypatch):
+    from sublarr.core.db import current_engine, dispose_db
+
+    dispose_db()
+    monkeypatch.setenv("SUBLARR_DATA_DIR", str(tmp_path / "data"))
+    assert plugin_setting(notifier, "retries") == 3
+    assert current_engine() is None and not (tmp_path / "data").exists()

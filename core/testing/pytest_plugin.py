@@ -23,7 +23,8 @@ Installed with sublarr, so any test suite gets them:
   ``sublarr`` command line with click's ``CliRunner`` over a new root group holding the
   built-in commands and those of the plugins of ``plugin_manager`` (``register_plugin``
   ones included); returns click's ``Result`` (``exit_code``, ``output``, ``stdout``,
-  ``stderr``). Nothing of it outlives the test.
+  ``stderr``). Its data and config folders (``XDG_DATA_HOME``, ``XDG_CONFIG_HOME``) are in
+  ``tmp_path``, never the user's. Nothing of it outlives the test.
 """
 
 from __future__ import annotations
@@ -279,6 +280,14 @@ class SublarrCli:
 
 
 @pytest.fixture
-def sublarr_cli(plugin_manager: Any) -> SublarrCli:
-    """``sublarr_cli(*args, input=None, env=None)``: run the command line with the test's plugins."""
+def sublarr_cli(plugin_manager: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> SublarrCli:
+    """``sublarr_cli(*args, input=None, env=None)``: run the command line with the test's plugins.
+
+    For the whole test the default data and config folders are in ``tmp_path``: the user's
+    database and ``sublarr.toml`` are never read or written.
+    """
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME"):
+        folder = tmp_path / f"sublarr-cli-{name.lower()}"
+        folder.mkdir(exist_ok=True)
+        monkeypatch.setenv(name, str(folder))
     return SublarrCli(plugin_manager)
