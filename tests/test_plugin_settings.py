@@ -219,3 +219,27 @@ def test_reading_settings_never_creates_a_database(notifier, tmp_path, monkeypat
     monkeypatch.setenv("SUBLARR_DATA_DIR", str(tmp_path / "data"))
     assert plugin_setting(notifier, "retries") == 3
     assert current_engine() is None and not (tmp_path / "data").exists()
+
+
+def test_a_flask_hosts_app_config_sets_them_and_is_checked(notifier, monkeypatch, tmp_path):
+    from flask import Flask
+
+    from sublarr.core import Sublarr
+    from sublarr.core.testing.pytest_plugin import ONLY_BUILTINS
+
+    monkeypatch.setenv("SUBLARR_PLUGIN_MY_NOTIFIER_RETRIES", "4")
+    app = Flask("host")
+    app.config.update(ONLY_BUILTINS, SUBLARR_DATA_DIR=str(tmp_path), SUBLARR_PLUGIN_MY_NOTIFIER_RETRIES=11)
+    Sublarr(app)
+    with app.app_context():
+        assert plugin_setting(notifier, "retries") == 11  # app.config over the environment
+    assert plugin_setting(notifier, "retries") == 4  # outside the app: the environment
+
+    bad = Flask("bad")
+    bad.config.update(
+        ONLY_BUILTINS, SUBLARR_DATA_DIR=str(tmp_path), SUBLARR_PLUGIN_MY_NOTIFIER_VERBOSE="perhaps"
+    )
+    with pytest.raises(
+        SettingsError, match="^plugin 'my-notifier' setting 'verbose': expected true or false"
+    ):
+        Sublarr(bad)
