@@ -243,3 +243,15 @@ def test_a_flask_hosts_app_config_sets_them_and_is_checked(notifier, monkeypatch
         SettingsError, match="^plugin 'my-notifier' setting 'verbose': expected true or false"
     ):
         Sublarr(bad)
+
+
+def test_api_values_stored_on_postgresql(postgres_url, notifier):
+    from sublarr.core.db import init_db
+    from sublarr.core.plugin_settings import store_plugin_settings
+
+    init_db(postgres_url)
+    stored = store_plugin_settings(notifier, {"retries": 8, "groups": ["A"], "token": "pg"})
+    assert (stored["retries"].value, stored["retries"].source) == (8, "api")
+    assert plugin_settings(notifier)["groups"] == ["A"]
+    store_plugin_settings(notifier, {"retries": None})
+    assert plugin_setting(notifier, "retries") == 3 and plugin_setting(notifier, "token") == "pg"
