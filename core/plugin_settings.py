@@ -27,6 +27,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from sublarr.core.errors import NotFoundError
@@ -274,13 +275,18 @@ class StoredValues:
             self.resolved.pop(plugin, None)
 
 
+_NONE_DECLARED: Mapping[str, PluginSetting] = MappingProxyType({})
+
+
 def _declared(plugin: str) -> tuple[Any, Mapping[str, PluginSetting]]:
     from sublarr.core.plugin_manager import get_plugin_manager
 
     pm = get_plugin_manager()
     settings_of = pm.declared_settings.get(plugin)
     if settings_of is None:
-        raise NotFoundError(f"plugin {plugin!r} is not loaded or declares no settings")
+        if not pm.has_plugin(plugin):
+            raise NotFoundError(f"plugin {plugin!r} is not loaded")
+        return pm, _NONE_DECLARED
     return pm, settings_of
 
 
@@ -308,7 +314,7 @@ def plugin_settings(plugin: str) -> dict[str, Any]:
     """The values in force of every setting ``plugin`` declares, by name (a new dict each call).
 
     ``plugin`` is the plugin's name (its entry-point name). Raises ``NotFoundError`` when no
-    loaded plugin of that name declares settings.
+    plugin of that name is loaded.
     """
     return dict(_resolved(plugin)[1])
 
@@ -336,7 +342,7 @@ def store_plugin_settings(plugin: str, changes: Mapping[str, Any]) -> dict[str, 
     for key, value in changes.items():
         setting = settings_of.get(key)
         if setting is None:
-            names = ", ".join(sorted(settings_of))
+            names = ", ".join(sorted(settings_of)) or "none"
             raise SettingsError(f"plugin {plugin!r} setting {key!r}: no such setting (it has: {names})")
         if setting.secret and value == MASK:
             continue  # the masked value shown by GET, sent back unchanged

@@ -52,6 +52,7 @@ def test_defaults_and_env_key(notifier):
         plugin_setting(notifier, "nope")
     with pytest.raises(NotFoundError, match="'ghost' is not loaded"):
         plugin_settings("ghost")
+    assert plugin_settings("socketio_bridge") == {}  # loaded, declares none
 
 
 def test_file_then_env_then_overrides(notifier, tmp_path, monkeypatch, plugin_manager):
@@ -176,9 +177,14 @@ def test_api_refuses_bad_values_and_stores_nothing(api_client, notifier, body, d
     assert (rows["ratio"]["value"], rows["ratio"]["source"]) == (0.5, "default")
 
 
-def test_api_unknown_plugin_is_404(api_client):
+def test_api_unknown_plugin_is_404_and_one_without_settings_has_none(api_client):
     assert api_client.get(f"{API}/ghost/settings").status_code == 404
     assert api_client.put(f"{API}/ghost/settings", json={"x": 1}).status_code == 404
+    none = api_client.get(f"{API}/webhooks/settings")
+    assert none.status_code == 200 and none.get_json() == {"plugin": "webhooks", "settings": []}
+    refused = api_client.put(f"{API}/webhooks/settings", json={"x": 1})
+    assert refused.status_code == 422
+    assert "plugin 'webhooks' setting 'x': no such setting (it has: none)" in refused.get_json()["detail"]
 
 
 def test_env_wins_over_the_api(api_client, notifier, sublarr_app, monkeypatch):
