@@ -269,6 +269,19 @@ class SublarrPluginManager(pluggy.PluginManager):
         file or the environment of ``settings`` (default: this manager's) that cannot be used."""
         check_configured(self.declared_settings, settings if settings is not None else self.settings)
 
+    def unused_plugin_values(self, settings: Settings | None = None) -> list[str]:
+        """``SUBLARR_PLUGIN_*`` keys and ``[plugins.<name>]`` tables of ``settings`` that set
+        nothing: no loaded plugin declares them (a typo, or a plugin not loaded now)."""
+        settings = settings if settings is not None else self.settings
+        known = {s.env_key for declared in self.declared_settings.values() for s in declared.values()}
+        unused = [key for key in sorted(settings.plugin_vars) if key not in known]
+        unused += [
+            f"[plugins.{name}]"
+            for name in sorted(settings.plugin_tables)
+            if name not in self.declared_settings
+        ]
+        return unused
+
     def activate_events(self) -> None:
         """Make the global catalog hold the built-ins plus this manager's plugin events."""
         event_catalog.reset_catalog()

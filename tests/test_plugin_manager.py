@@ -376,6 +376,16 @@ def test_plugins_check_passes_when_every_wanted_plugin_loaded(tmp_path):
     ok = run_sublarr("plugins", "--check", env=env)
     assert ok.returncode == 0, ok.stderr
     assert "fine" in ok.stdout and ok.stderr == ""
+    # Values no loaded plugin declares: a warning each, not a failure.
+    config = tmp_path / "sublarr.toml"
+    config.write_text("[plugins.absent]\nx = 1\n")
+    typo = {**env, "SUBLARR_PLUGIN_FINE_TYPO": "1", "SUBLARR_CONFIG_FILE": str(config)}
+    warned = run_sublarr("plugins", "--check", env=typo)
+    assert warned.returncode == 0, warned.stderr
+    assert warned.stderr.splitlines() == [
+        "Warning: SUBLARR_PLUGIN_FINE_TYPO sets nothing: no loaded plugin declares it",
+        "Warning: [plugins.absent] sets nothing: no loaded plugin declares it",
+    ]
 
 
 def test_plugins_check_fails_on_a_failed_plugin_and_says_it_once(tmp_path):

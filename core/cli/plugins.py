@@ -1,7 +1,8 @@
 """``sublarr plugins``: list plugins, check that every wanted plugin loaded, start a new one.
 
 ``sublarr plugins [--all] [--json] [--check]`` lists the installed plugins; ``--check`` exits
-1 when a plugin failed to load or ``SUBLARR_LOAD_PLUGINS`` names one that is not installed.
+1 when a plugin failed to load or ``SUBLARR_LOAD_PLUGINS`` names one that is not installed,
+and warns about plugin setting values that no loaded plugin declares (a typo?).
 ``sublarr plugins new NAME`` writes a plugin package to start from (``plugin_template``).
 
 A load error is said once: the plugin manager logs it as the plugin loads (at ``error``,
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from sublarr.core.cli.context import get_settings
 from sublarr.core.cli.tables import format_table
 from sublarr.core.plugin_manager import SublarrPluginManager, get_plugin_manager
 from sublarr.core.plugin_manager import logger as plugin_manager_logger
@@ -70,6 +72,8 @@ def plugins_group(ctx: click.Context, include_builtin: bool, as_json: bool, chec
         for line in unlogged([f"{r['name']}: {r['last_error']}" for r in rows if r["last_error"]]):
             click.echo(f"\n{line}", err=True)
     if check:
+        for unused in pm.unused_plugin_values(get_settings(ctx)):
+            click.echo(f"Warning: {unused} sets nothing: no loaded plugin declares it", err=True)
         problems = pm.load_problems()
         for line in problems:
             if "failed to load" not in line or unlogged([line]):
