@@ -42,8 +42,8 @@ def _list_plugins(ctx: click.Context) -> int:
 def install_command(ctx: click.Context, pip_args: tuple[str, ...]) -> None:
     """Install plugins (pip packages) into the environment sublarr runs in, then list what loaded.
 
-    Any pip option works: ``sublarr install -U sublarr-backup``, ``sublarr install -e .``,
-    ``sublarr install --no-index --find-links ./dist sublarr-backup``.
+    Any pip option works: 'sublarr install -U sublarr-backup', 'sublarr install -e .',
+    'sublarr install --no-index --find-links ./dist sublarr-backup'.
     """
     status = run_pip("install", *pip_args)
     if status:

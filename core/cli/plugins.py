@@ -44,7 +44,10 @@ def warn_about_load_problems(pm: SublarrPluginManager) -> None:
 )
 @click.pass_context
 def plugins_group(ctx: click.Context, include_builtin: bool, as_json: bool, check: bool) -> None:
-    """List installed plugins: name, version, hooks, status and error count."""
+    """List installed plugins: name, version, hooks, status and error count.
+
+    'sublarr plugins new NAME' writes a new plugin package to start from.
+    """
     if ctx.invoked_subcommand is not None:
         return
     pm = get_plugin_manager()
@@ -96,7 +99,7 @@ def plugins_group(ctx: click.Context, include_builtin: bool, as_json: bool, chec
 def new_command(name: str, directory: Path, description: str) -> None:
     """Write a ready plugin package: pyproject (entry point), one hook, a README and tests.
 
-    NAME is the plugin's name (``backup``); the distribution is ``sublarr-NAME``.
+    NAME is the plugin's name ('backup'); the distribution is 'sublarr-NAME'.
     """
     from sublarr.core.cli.plugin_template import write_plugin
 
