@@ -2,7 +2,7 @@
 
 What plugin authors and host applications import::
 
-    from sublarr.core import hookimpl, emit_event, Sublarr
+    from sublarr.core import hookimpl, emit_event, Sublarr, plugin_setting
 
 Everything else has a home of its own: ``sublarr.core.events`` (the catalog, signals,
 ``init_event_system``), ``sublarr.core.scoring`` (weights, validation, caches),
@@ -27,11 +27,13 @@ from sublarr.core.events.emit import emit_event
 from sublarr.core.events.flask_extension import Sublarr
 from sublarr.core.hookspecs import hookimpl
 from sublarr.core.plugin_manager import get_plugin_manager, load_plugins, only_events
+from sublarr.core.plugin_settings import plugin_setting, plugin_settings
 from sublarr.core.scoring import (
     SubtitleResult,
     VideoQuery,
     compute_score,
     explain_score,
+    format_explanation,
     invalidate_scoring_cache,
     score_many,
 )
@@ -54,10 +56,13 @@ __all__ = [
     "compute_score",
     "emit_event",
     "explain_score",
+    "format_explanation",
     "get_plugin_manager",
     "hookimpl",
     "invalidate_scoring_cache",
     "load_plugins",
     "only_events",
+    "plugin_setting",
+    "plugin_settings",
     "score_many",
 ]

@@ -132,3 +132,20 @@ def init_app(app: Any, socketio: Any) -> None:
 
     Return nothing.
     """
+
+
+@hookspec
+def register_settings(register: Any) -> None:
+    """Declare the plugin's settings, which users set in the config file, the environment or the API.
+
+    Called once, when the plugin is loaded, before its values are checked.
+
+    ``register(name, type=str, default=None, description="", secret=False)`` declares one
+    setting: ``name`` lower case (``api_url``); ``type`` one of ``str``, ``int``,
+    ``float``, ``bool``, ``list`` (of texts); ``secret=True`` masks the value wherever it is
+    shown. Users set it in a ``[plugins.<plugin name>]`` table of the config file, as
+    ``SUBLARR_PLUGIN_<NAME>_<KEY>`` or through ``/api/v1/plugins/<name>/settings``; the
+    plugin reads it with ``sublarr.core.plugin_setting(plugin name, name)``.
+
+    Return nothing.
+    """

@@ -35,6 +35,7 @@ import pluggy
 from sublarr.core import hookspecs
 from sublarr.core.errors import DeferredHookError, PluginLoadError
 from sublarr.core.events import catalog as event_catalog
+from sublarr.core.plugin_settings import PluginSetting, StoredValues, check_configured, declare
 from sublarr.core.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -131,6 +132,9 @@ class SublarrPluginManager(pluggy.PluginManager):
         self.error_counts: Counter[str] = Counter()
         self.last_errors: dict[str, str] = {}
         self.plugin_events: dict[str, dict[str, Any]] = {}
+        # Settings each loaded plugin declared (register_settings), and the API-stored values read.
+        self.declared_settings: dict[str, dict[str, PluginSetting]] = {}
+        self.stored_settings = StoredValues()
         self.generation = next(_generations)
         self._impl_cache: dict[tuple[str, str], tuple[Implementation, ...]] = {}
         self._event_impl_cache: dict[str, tuple[Implementation, ...]] = {}
@@ -158,7 +162,9 @@ class SublarrPluginManager(pluggy.PluginManager):
             try:
                 self._check_hooks(plugin, registered)
                 self._register_plugin_events(plugin, registered)
+                self._register_plugin_settings(plugin, registered)
             except PluginLoadError:
+                self._drop_plugin_events(registered)
                 self._unregister_quietly(plugin)
                 raise
             info = self.infos.get(registered) or PluginInfo(name=registered)
@@ -173,14 +179,18 @@ class SublarrPluginManager(pluggy.PluginManager):
         with self._lock:
             name = name or (self.get_name(plugin) if plugin is not None else None)
             result = super().unregister(plugin=plugin, name=name)
-            for event in [e for e, entry in self.plugin_events.items() if entry["source"] == name]:
-                del self.plugin_events[event]
-                if event_catalog.EVENT_CATALOG.get(event, {}).get("source") == name:
-                    del event_catalog.EVENT_CATALOG[event]
+            self._drop_plugin_events(name)
+            self.declared_settings.pop(name or "", None)
             if name in self.infos and self.infos[name].status == "loaded":
                 del self.infos[name]
             self._changed()
             return result
+
+    def _drop_plugin_events(self, name: str | None) -> None:
+        for event in [e for e, entry in self.plugin_events.items() if entry["source"] == name]:
+            del self.plugin_events[event]
+            if event_catalog.EVENT_CATALOG.get(event, {}).get("source") == name:
+                del event_catalog.EVENT_CATALOG[event]
 
     def _unregister_quietly(self, plugin: object) -> None:
         with contextlib.suppress(ValueError):
@@ -228,6 +238,49 @@ class SublarrPluginManager(pluggy.PluginManager):
                 raise
             except Exception as exc:  # any plugin error becomes a load error
                 raise PluginLoadError(name, f"register_events raised {exc!r}") from exc
+
+    def _register_plugin_settings(self, plugin: object, name: str) -> None:
+        impls = [i for i in self.hook.register_settings.get_hookimpls() if i.plugin is plugin]
+        declared: dict[str, PluginSetting] = {}
+
+        def register(
+            key: Any,
+            type: Any = str,  # noqa: A002 - the word plugin authors use
+            default: Any = None,
+            description: str = "",
+            secret: bool = False,
+        ) -> None:
+            setting = declare(name, key, type, default, description, secret)
+            if setting.name in declared:
+                raise ValueError(f"setting {setting.name!r} is declared twice")
+            declared[setting.name] = setting
+
+        for impl in impls:
+            try:
+                self._hookexec("register_settings", [impl], {"register": register}, False)
+            except Exception as exc:  # any plugin error becomes a load error
+                detail = str(exc) if isinstance(exc, ValueError) else repr(exc)
+                raise PluginLoadError(name, f"register_settings: {detail}") from exc
+        if declared:
+            self.declared_settings[name] = declared
+
+    def check_plugin_settings(self, settings: Settings | None = None) -> None:
+        """Raise ``SettingsError`` (naming plugin and key) for a plugin setting value in the config
+        file or the environment of ``settings`` (default: this manager's) that cannot be used."""
+        check_configured(self.declared_settings, settings if settings is not None else self.settings)
+
+    def unused_plugin_values(self, settings: Settings | None = None) -> list[str]:
+        """``SUBLARR_PLUGIN_*`` keys and ``[plugins.<name>]`` tables of ``settings`` that set
+        nothing: no loaded plugin declares them (a typo, or a plugin not loaded now)."""
+        settings = settings if settings is not None else self.settings
+        known = {s.env_key for declared in self.declared_settings.values() for s in declared.values()}
+        unused = [key for key in sorted(settings.plugin_vars) if key not in known]
+        unused += [
+            f"[plugins.{name}]"
+            for name in sorted(settings.plugin_tables)
+            if name not in self.declared_settings
+        ]
+        return unused
 
     def activate_events(self) -> None:
         """Make the global catalog hold the built-ins plus this manager's plugin events."""
@@ -465,6 +518,20 @@ class SublarrPluginManager(pluggy.PluginManager):
             if include_builtin or not info.builtin
         ]
         return rows
+
+    def load_problems(self) -> list[str]:
+        """What kept wanted plugins out: one line per plugin that failed to load, and per name in
+        ``SUBLARR_LOAD_PLUGINS`` that no installed plugin (nor distribution) has."""
+        problems = [
+            f"plugin {name!r} failed to load: {info.error}"
+            for name, info in sorted(self.infos.items())
+            if info.status == "failed"
+        ]
+        known = {n.lower() for info in self.infos.values() for n in (info.name, info.distribution) if n}
+        for wanted in self.settings.load_plugins or ():
+            if wanted.lower() not in known:
+                problems.append(f"plugin {wanted!r} is named in SUBLARR_LOAD_PLUGINS but not installed")
+        return problems
 
 
 def _wrong_type(hook_name: str, result: Any, expected: tuple[type, ...]) -> bool:

@@ -34,6 +34,10 @@ from sublarr.core.errors import SublarrError
 PREFIX = "SUBLARR_"
 CONFIG_FILE_NAME = "sublarr.toml"
 FLASK_SETTINGS_KEY = "sublarr.settings"
+# Plugin settings: the config file's [plugins.<name>] tables, SUBLARR_PLUGIN_<NAME>_<KEY> variables.
+PLUGIN_TABLES = "plugins"
+PLUGIN_PREFIX = "SUBLARR_PLUGIN_"
+PLUGIN_FIELD: Mapping[str, bool] = {"plugin_settings": True}  # metadata of the Settings fields holding them
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
@@ -371,6 +375,16 @@ class Settings:
     load_plugins: tuple[str, ...] | None = None
     disable_plugins: tuple[str, ...] = ()
     trace_plugins: bool = False
+    # Plugin settings as given (validated against what plugins declare once they are loaded:
+    # sublarr.core.plugin_settings): the config file's [plugins.<name>] tables, and the
+    # SUBLARR_PLUGIN_<NAME>_<KEY> values of the environment and the overrides (these win).
+    # Marked PLUGIN_FIELD: the only fields without a row in SETTINGS.
+    plugin_tables: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=dict, hash=False, repr=False, metadata=PLUGIN_FIELD
+    )
+    plugin_vars: Mapping[str, Any] = field(
+        default_factory=dict, hash=False, repr=False, metadata=PLUGIN_FIELD
+    )
     scoring_cache_ttl: float = 60.0
     hooks_dir: Path | None = None
     delivery_workers: int = 4
@@ -423,9 +437,15 @@ def _printable(value: Any) -> Any:
 def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The ``SUBLARR_*`` settings in TOML file ``path``; keys may omit the prefix (``port``).
 
-    Raises ``SettingsError`` for a missing or unreadable file, bad TOML, a table or an
-    unknown key.
+    Raises ``SettingsError`` for a missing or unreadable file, bad TOML, a table (other
+    than the ``[plugins.<name>]`` ones, see ``read_config_sections``) or an unknown key.
     """
+    return read_config_sections(path)[0]
+
+
+def read_config_sections(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """TOML file ``path`` as ``(settings, plugin tables)``: ``read_config_file``'s dict, and
+    ``{plugin name: {key: value}}`` from its ``[plugins.<name>]`` tables."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
@@ -442,7 +462,11 @@ def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
     values: dict[str, Any] = {}
+    tables: dict[str, dict[str, Any]] = {}
     for name, value in raw.items():
+        if name == PLUGIN_TABLES:
+            tables = _plugin_tables(path, value)
+            continue
         key = name.upper() if name.upper().startswith(PREFIX) else PREFIX + name.upper()
         setting = SETTINGS_BY_KEY.get(key)
         if setting is None or not setting.in_file:
@@ -450,7 +474,24 @@ def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         if isinstance(value, dict):
             raise SettingsError(f"config file {str(path)!r}: {name!r} must be a value, not a table")
         values[key] = value
-    return values
+    return values, tables
+
+
+def _plugin_tables(path: Path, value: Any) -> dict[str, dict[str, Any]]:
+    """The ``[plugins.<name>]`` tables: each a table of values (checked against the plugins later)."""
+    if not isinstance(value, dict):
+        raise SettingsError(f"config file {str(path)!r}: {PLUGIN_TABLES!r} must hold [plugins.<name>] tables")
+    tables: dict[str, dict[str, Any]] = {}
+    for plugin, table in value.items():
+        if not isinstance(table, dict):
+            raise SettingsError(
+                f"config file {str(path)!r}: plugins.{plugin} must be a table ([plugins.{plugin}])"
+            )
+        for key, item in table.items():
+            if isinstance(item, dict):
+                raise SettingsError(f"plugin {plugin!r} setting {key!r}: must be a value, not a table")
+        tables[plugin] = dict(table)
+    return tables
 
 
 def _config_file(given: Mapping[str, Any], env: Mapping[str, str]) -> Path | None:
@@ -477,9 +518,13 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     given = {k: v for k, v in overrides.items() if isinstance(k, str) and k.startswith(PREFIX)}
     given = {k: v for k, v in given.items() if v is not None}
     config_file = _config_file(given, env)
-    from_file = read_config_file(config_file) if config_file is not None else {}
+    from_file, plugin_tables = read_config_sections(config_file) if config_file is not None else ({}, {})
     source: dict[str, Any] = {**from_file, **env, **given}
-    kwargs: dict[str, Any] = {"config_file": config_file}
+    kwargs: dict[str, Any] = {
+        "config_file": config_file,
+        "plugin_tables": plugin_tables,
+        "plugin_vars": {k: v for k, v in source.items() if k.startswith(PLUGIN_PREFIX)},
+    }
     for setting in SETTINGS:
         if not setting.in_file or setting.key not in source:
             continue

@@ -46,18 +46,31 @@ def test_discovered_and_listed_by_the_cli(with_example):
     assert "socketio_bridge" not in rows  # built-ins only with --all
     example = rows["example"]
     assert example["distribution"] == "sublarr-example-plugin"
-    assert example["version"] == "0.2.0"
+    assert example["version"] == "0.3.0"
     assert example["builtin"] is False and example["status"] == "loaded"
-    assert example["hooks"] == ["on_event", "register_commands", "register_events", "score_modifier"]
+    assert example["hooks"] == [
+        "on_event",
+        "register_commands",
+        "register_events",
+        "register_settings",
+        "score_modifier",
+    ]
 
     table = run_sublarr("plugins", "--all", env=with_example).stdout
     assert "socketio_bridge" in table and "example" in table and "sublarr-example-plugin" in table
 
 
 def _statuses(env: dict[str, str]) -> dict[str, str]:
+    """Status of the built-ins and the example; any other installed plugin is left out (its
+    status is checked: it loads only when the settings let every plugin load)."""
     out = run_sublarr("plugins", "--all", "--json", env=env)
     assert out.returncode == 0, out.stderr
-    return {r["name"]: r["status"] for r in json.loads(out.stdout)}
+    statuses = {r["name"]: r["status"] for r in json.loads(out.stdout)}
+    ours = BUILTINS | {"example"}
+    others = {name: status for name, status in statuses.items() if name not in ours}
+    restricted = "SUBLARR_LOAD_PLUGINS" in env
+    assert all(status == "not enabled" for status in others.values()) or not restricted, others
+    return {name: status for name, status in statuses.items() if name in ours}
 
 
 BUILTINS = {
@@ -134,3 +147,32 @@ def test_its_event_command_and_modifier_work(with_example):
     assert dict(pm.call_hook("score_modifier", result=hi, query=None))["example"] == -10
     plain = SimpleNamespace(hearing_impaired=False)
     assert "example" not in dict(pm.call_hook("score_modifier", result=plain, query=None))
+
+
+def test_its_settings_from_file_and_env_bad_values_and_config_show(with_example, tmp_path):
+    config = tmp_path / "sublarr.toml"
+    config.write_text('[plugins.example]\ngreeting = "Good evening"\napi_token = "t0ken"\n')
+    env = {**with_example, "SUBLARR_CONFIG_FILE": str(config), "SUBLARR_DATA_DIR": str(tmp_path / "data")}
+    assert run_sublarr("example-hello", "Ada", env=env).stdout.strip() == (
+        "Good evening, Ada, from sublarr-example-plugin!"
+    )
+    by_env = run_sublarr("example-hello", "Ada", env={**env, "SUBLARR_PLUGIN_EXAMPLE_GREETING": "Hi"})
+    assert by_env.stdout.strip() == "Hi, Ada, from sublarr-example-plugin!"
+
+    shown = run_sublarr("config", "show", "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    values = json.loads(shown.stdout)
+    assert values["SUBLARR_PLUGIN_EXAMPLE_GREETING"] == "Good evening"
+    assert values["SUBLARR_PLUGIN_EXAMPLE_HEARING_IMPAIRED_PENALTY"] == -10
+    assert values["SUBLARR_PLUGIN_EXAMPLE_API_TOKEN"] == "********"
+    assert "t0ken" not in shown.stdout
+
+    bad = run_sublarr("plugins", env={**env, "SUBLARR_PLUGIN_EXAMPLE_HEARING_IMPAIRED_PENALTY": "lots"})
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == (
+        "Error: plugin 'example' setting 'hearing_impaired_penalty': expected a whole number, got 'lots'"
+    )
+    config.write_text("[plugins.example]\ngreting = 'typo'\n")
+    typo = run_sublarr("example-hello", env=env)
+    assert typo.returncode == 1 and "Traceback" not in typo.stderr
+    assert "Error: plugin 'example' setting 'greting': no such setting" in typo.stderr

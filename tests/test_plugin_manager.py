@@ -22,6 +22,8 @@ from sublarr.core.plugin_manager import SublarrPluginManager
 from sublarr.core.settings import load_settings
 from sublarr.core.testing import set_plugin_manager
 
+from conftest import run_sublarr
+
 
 def test_builtins_are_registered_through_entry_points(plugin_manager):
     rows = {r["name"]: r for r in plugin_manager.list_plugins()}
@@ -362,3 +364,65 @@ def test_only_events_skips_other_events(register_plugin, event_recorder):
     assert len(event_recorder.events) == 4  # unfiltered plugins still see everything
     with pytest.raises(ValueError, match="one or more event names"):
         only_events()
+
+
+# -- `sublarr plugins --check`: failed and missing plugins --------------------------------------------
+
+
+def _site_with_plugin(site, name: str, module_source: str) -> dict[str, str]:
+    """An installed distribution ``sublarr-<name>`` (dist-info and module, as pip leaves them)."""
+    dist = site / f"sublarr_{name}-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: sublarr-{name}\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(f"[sublarr.plugins]\n{name} = sublarr_{name}\n")
+    (site / f"sublarr_{name}.py").write_text(module_source)
+    return {"PYTHONPATH": str(site)}
+
+
+def test_plugins_check_passes_when_every_wanted_plugin_loaded(tmp_path):
+    env = _site_with_plugin(tmp_path, "fine", "from sublarr.core import hookimpl\n")
+    ok = run_sublarr("plugins", "--check", env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert "fine" in ok.stdout and ok.stderr == ""
+    # Values no loaded plugin declares: a warning each, not a failure.
+    config = tmp_path / "sublarr.toml"
+    config.write_text("[plugins.absent]\nx = 1\n")
+    typo = {**env, "SUBLARR_PLUGIN_FINE_TYPO": "1", "SUBLARR_CONFIG_FILE": str(config)}
+    warned = run_sublarr("plugins", "--check", env=typo)
+    assert warned.returncode == 0, warned.stderr
+    assert warned.stderr.splitlines() == [
+        "Warning: SUBLARR_PLUGIN_FINE_TYPO sets nothing: no loaded plugin declares it",
+        "Warning: [plugins.absent] sets nothing: no loaded plugin declares it",
+    ]
+
+
+def test_plugins_check_fails_on_a_failed_plugin_and_says_it_once(tmp_path):
+    env = _site_with_plugin(tmp_path, "broken", "raise RuntimeError('boom at import')\n")
+    listed = run_sublarr("plugins", env=env)
+    assert listed.returncode == 0  # without --check: a listing
+    assert listed.stderr.count("boom at import") == 1, listed.stderr
+    checked = run_sublarr("plugins", "--check", env=env)
+    assert checked.returncode == 1
+    assert checked.stderr.count("plugin 'broken' failed to load: RuntimeError('boom at import')") == 1
+    # When the log level hides the load error, the command says it (still once).
+    quiet = run_sublarr("--log-level", "critical", "plugins", "--check", env=env)
+    assert quiet.returncode == 1
+    assert quiet.stderr.count("plugin 'broken' failed to load: RuntimeError('boom at import')") == 1
+
+
+def test_plugins_check_fails_on_a_wanted_plugin_not_installed():
+    checked = run_sublarr("plugins", "--check", env={"SUBLARR_LOAD_PLUGINS": "sublarr,ghost"})
+    assert checked.returncode == 1
+    assert "Error: plugin 'ghost' is named in SUBLARR_LOAD_PLUGINS but not installed" in checked.stderr
+    assert run_sublarr("plugins", "--check", env={"SUBLARR_LOAD_PLUGINS": "sublarr"}).returncode == 0
+
+
+def test_emit_warns_when_a_plugin_failed_to_load(tmp_path):
+    env = {
+        **_site_with_plugin(tmp_path / "site", "broken", "raise RuntimeError('boom')\n"),
+        "SUBLARR_DATA_DIR": str(tmp_path / "data"),
+    }
+    for level in ("warning", "critical"):
+        out = run_sublarr("--log-level", level, "emit", "config_updated", env=env)
+        assert out.returncode == 0, out.stderr
+        assert out.stderr.count("plugin 'broken' failed to load: RuntimeError('boom')") == 1, out.stderr

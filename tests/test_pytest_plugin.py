@@ -10,7 +10,8 @@ from sublarr.core import EVENT_CATALOG, emit_event, hookimpl
 
 def test_plugin_manager_is_isolated_with_builtins(plugin_manager):
     assert plugin_manager.has_plugin("socketio_bridge")
-    assert all(r["builtin"] for r in plugin_manager.list_plugins())
+    loaded = [r for r in plugin_manager.list_plugins() if r["status"] == "loaded"]
+    assert loaded and all(r["builtin"] for r in loaded)  # other installed plugins: not enabled
 
 
 def test_register_plugin_and_event_recorder(register_plugin, event_recorder):
@@ -51,13 +52,39 @@ def test_sublarr_db_webhook_receiver_and_delivery_pool(sublarr_db, webhook_recei
     emit_event("batch_complete", {"total": 3})
     (request,) = webhook_receiver.wait_for(1)
     assert request.verified is True and request.json["data"]["total"] == 3
+
+
+def test_sublarr_cli_runs_a_plugins_command(register_plugin, sublarr_cli):
+    import click
+
+    class Greeter:
+        @hookimpl
+        def register_commands(self, cli):
+            @cli.command("greet")
+            @click.argument("name")
+            def greet(name):
+                click.echo(f"hi {name}")
+
+    register_plugin(Greeter(), name="greeter")
+    result = sublarr_cli("greet", "Ada")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "hi Ada\\n"
+    assert sublarr_cli("events", "--json").exit_code == 0
+
+
+def test_the_command_is_gone_in_the_next_test(sublarr_cli):
+    from sublarr.core.cli.main import cli
+
+    result = sublarr_cli("greet", "Ada")
+    assert result.exit_code == 2 and "No such command 'greet'" in result.stderr
+    assert "greet" not in cli.commands and "greet" not in cli.plugin_commands
 """
 
 
 def test_fixtures_work_in_a_generated_suite(pytester: pytest.Pytester):
     pytester.makepyfile(test_generated=USES_EVERY_FIXTURE)
     result = pytester.runpytest_subprocess("-q")
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=8)
 
 
 def test_event_recorder_assertions_fail_loudly(pytester: pytest.Pytester):

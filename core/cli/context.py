@@ -53,5 +53,19 @@ def use_settings(ctx: click.Context, settings: Settings, default_log_level: str 
     ctx.find_root().meta[_SETTINGS_KEY] = settings
     ctx.with_resource(settings_in_force(settings))
     ctx.with_resource(logging_to_stderr(settings.effective_log_level(default_log_level)))
-    load_plugins(settings)
+    load_plugins(settings).check_plugin_settings(settings)
     return settings
+
+
+def plugin_settings_shown() -> dict[str, Any]:
+    """Every loaded plugin's settings as ``SUBLARR_PLUGIN_<NAME>_<KEY>`` -> value in force (secrets
+    masked), for ``sublarr config show``."""
+    from sublarr.core.plugin_manager import get_plugin_manager
+    from sublarr.core.plugin_settings import resolved_settings
+
+    shown: dict[str, Any] = {}
+    for plugin in sorted(get_plugin_manager().declared_settings):
+        for item in resolved_settings(plugin).values():
+            value = item.setting.shown(item.value)
+            shown[item.setting.env_key] = ",".join(value) if isinstance(value, list) else value
+    return shown

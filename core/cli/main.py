@@ -27,6 +27,8 @@ from sublarr.core.cli import scoring as scoring_cli
 from sublarr.core.cli.context import get_settings, use_settings
 from sublarr.core.cli.db import db_group
 from sublarr.core.cli.hooks import hooks_group, logs_command, webhooks_group
+from sublarr.core.cli.install import install_command, uninstall_command
+from sublarr.core.cli.plugins import plugins_group, warn_about_load_problems
 from sublarr.core.cli.serve import config_group, serve_command
 from sublarr.core.cli.tables import format_table
 from sublarr.core.cli.worker import worker_command
@@ -43,8 +45,9 @@ logger = logging.getLogger(__name__)
 STORAGE_COMMANDS = frozenset(
     {"score", "weights", "providers", "preferences", "hooks", "webhooks", "logs", "emit"}
 )
-# Commands that take settings flags of their own and set up the invocation themselves.
-OWN_SETTINGS_COMMANDS = frozenset({"serve", "config", "worker"})
+# Commands that take settings flags of their own and set up the invocation themselves, or
+# (install, uninstall: pip) need neither settings nor plugins - a broken plugin cannot stop them.
+OWN_SETTINGS_COMMANDS = frozenset({"serve", "config", "worker", "install", "uninstall"})
 _REST_KEY = "sublarr.rest_args"
 
 
@@ -72,24 +75,40 @@ def error_message(exc: BaseException) -> str:
 
 
 class RootGroup(click.Group):
-    """The ``sublarr`` group: plugin commands, global settings and one error handler."""
+    """The ``sublarr`` group: plugin commands, global settings and one error handler.
+
+    Plugin commands are kept apart from the built-in ones, per plugin manager: when the
+    current plugin manager changes, the previous one's commands are gone.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._commands_from: object | None = None
+        self._pinned = False
+        self.plugin_commands: dict[str, click.Command] = {}
 
-    def add_plugin_commands(self, pm: Any) -> bool:
-        """Let ``pm``'s plugins add their commands (once per plugin manager); True if it ran now."""
-        if self._commands_from is pm:
+    def add_plugin_commands(self, pm: Any, pin: bool = False) -> bool:
+        """Take ``pm``'s plugins' commands (replacing another manager's); True if it ran now.
+
+        ``pin``: keep these whichever plugin manager is current later (``build_cli(pm)``).
+        """
+        if self._commands_from is pm or (self._pinned and not pin):
             return False
-        self._commands_from = pm
-        pm.call_hook("register_commands", cli=self)
+        collector = click.Group(self.name, commands=dict(self.commands))
+        pm.call_hook("register_commands", cli=collector)
+        added = {n: c for n, c in collector.commands.items() if self.commands.get(n) is not c}
+        for name in sorted(set(added) & set(self.commands)):
+            logger.warning("a plugin's command %r is ignored: a built-in command has that name", name)
+            del added[name]
+        self.plugin_commands = added
+        self._commands_from, self._pinned = pm, pin
         return True
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
-        if command is None and self.add_plugin_commands(load_plugins(get_settings(ctx))):
-            command = super().get_command(ctx, cmd_name)
+        if command is None:
+            self.add_plugin_commands(load_plugins(get_settings(ctx)))
+            command = self.plugin_commands.get(cmd_name)
         return command
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -97,7 +116,7 @@ class RootGroup(click.Group):
             self.add_plugin_commands(load_plugins(get_settings(ctx)))
         except SublarrError as exc:  # help still lists the built-in commands
             logger.warning("plugin commands not listed: %s", exc)
-        return super().list_commands(ctx)
+        return sorted({*super().list_commands(ctx), *self.plugin_commands})
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -184,38 +203,10 @@ def events_command(as_json: bool) -> None:
     click.echo(format_table(rows, ["name", "label", "source", "payload keys"]))
 
 
-@cli.command("plugins")
-@click.option("--all", "include_builtin", is_flag=True, help="Include the built-in plugins.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def plugins_command(include_builtin: bool, as_json: bool) -> None:
-    """List installed plugins: name, version, hooks, status and error count."""
-    rows = get_plugin_manager().list_plugins(include_builtin=include_builtin)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        click.echo("No third-party plugins installed (use --all to include built-ins).")
-        return
-    click.echo(
-        format_table(
-            [
-                [
-                    r["name"],
-                    r["version"] or "-",
-                    r["distribution"] or "-",
-                    "yes" if r["builtin"] else "no",
-                    r["status"],
-                    str(r["errors"]),
-                    ", ".join(r["hooks"]) or "-",
-                ]
-                for r in rows
-            ],
-            ["name", "version", "distribution", "built-in", "status", "errors", "hooks"],
-        )
-    )
-    for r in rows:
-        if r["last_error"]:
-            click.echo(f"\n{r['name']}: {r['last_error']}", err=True)
+# Plugins: `sublarr plugins [--check]`, `sublarr plugins new NAME`, `sublarr install/uninstall NAME...`.
+cli.add_command(plugins_group)
+cli.add_command(install_command)
+cli.add_command(uninstall_command)
 
 
 @cli.command("emit")
@@ -237,6 +228,7 @@ def emit_command(name: str, pairs: tuple[str, ...], data_json: str | None) -> No
         if not sep or not key:
             raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="KEY=VALUE")
         data[key] = _parse_value(value)
+    warn_about_load_problems(get_plugin_manager())
     try:
         event_id = emit_event(name, data)
     except SublarrError as exc:
@@ -258,10 +250,19 @@ cli.add_command(webhooks_group)
 cli.add_command(logs_command)
 
 
-def build_cli() -> click.Group:
-    """The root command with the current plugin manager's commands added."""
-    cli.add_plugin_commands(get_plugin_manager())
-    return cli
+def build_cli(pm: Any = None) -> RootGroup:
+    """A new ``sublarr`` root group: the built-in commands plus those of ``pm``'s plugins
+    (default: the current plugin manager's). Nothing module-level changes: tests build one each."""
+    group = RootGroup(
+        name=cli.name,
+        commands=dict(cli.commands),
+        callback=cli.callback,
+        params=list(cli.params),
+        help=cli.help,
+        context_settings=dict(cli.context_settings),
+    )
+    group.add_plugin_commands(pm if pm is not None else get_plugin_manager(), pin=True)
+    return group
 
 
 def main(argv: list[str] | None = None) -> None:

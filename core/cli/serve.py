@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from sublarr.core.cli.context import settings_with, use_settings
+from sublarr.core.cli.context import plugin_settings_shown, settings_with, use_settings
 from sublarr.core.cli.tables import format_table
 from sublarr.core.settings import SECRET_KEYS, Settings, settings_markdown, settings_table
 
@@ -143,7 +143,7 @@ def config_group() -> None:
 def config_show_command(ctx: click.Context, config_file: str | None, as_json: bool) -> None:
     """Print the effective configuration (flags, environment, config file, defaults), secrets masked."""
     settings = use_settings(ctx, settings_with(ctx, SUBLARR_CONFIG_FILE=config_file))
-    shown = effective_config(settings)
+    shown = {**effective_config(settings), **plugin_settings_shown()}
     if as_json:
         click.echo(json.dumps(shown, indent=2))
         return

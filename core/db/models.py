@@ -315,3 +315,21 @@ class RecentEvent(Base):
 
 
 RELAY_TABLE_NAMES: tuple[str, ...] = ("recent_events",)
+
+
+# ---- plugin settings set through the REST API (migration 0007) ------------------------------
+
+
+class PluginSettingValue(Base):
+    """A plugin setting's value stored through the API (``PUT /api/v1/plugins/<name>/settings``).
+
+    ``value`` is the checked value as JSON text. The file and the environment are never
+    copied here (see ``sublarr.core.plugin_settings`` for which wins).
+    """
+
+    __tablename__ = "plugin_settings"
+
+    plugin: Mapped[str] = mapped_column(Text, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[str] = mapped_column(Text, nullable=False, default=utcnow_iso, server_default=_NOW)

@@ -70,6 +70,7 @@ class Sublarr:
         app.extensions[SETTINGS_KEY] = settings
         init_db(database_url_for(settings))
         pm = plugin_manager_for(settings)
+        pm.check_plugin_settings(settings)
         app.extensions[EXTENSION_KEY] = self
         pm.call_hook("init_app", app=app, socketio=socketio)
         logger.debug("sublarr bound to app %r (socketio: %s)", app.name, socketio is not None)

@@ -19,6 +19,12 @@ Installed with sublarr, so any test suite gets them:
   with scripted statuses and delays, and verifies webhook signatures (``.secret``).
 * ``delivery_pool`` - ``delivery_pool(**settings)`` starts a hook/webhook worker pool on the
   current database, made current for the test and stopped afterwards.
+* ``sublarr_cli`` - ``sublarr_cli("my-command", "arg", input=None, env=None)`` runs the
+  ``sublarr`` command line with click's ``CliRunner`` over a new root group holding the
+  built-in commands and those of the plugins of ``plugin_manager`` (``register_plugin``
+  ones included); returns click's ``Result`` (``exit_code``, ``output``, ``stdout``,
+  ``stderr``). Its data and config folders (``XDG_DATA_HOME``, ``XDG_CONFIG_HOME``) are in
+  ``tmp_path``, never the user's. Nothing of it outlives the test.
 """
 
 from __future__ import annotations
@@ -252,3 +258,36 @@ def delivery_pool() -> Iterator[Any]:
     for pool, previous in reversed(started):
         pool.stop(timeout=5)
         set_current_pool(previous)
+
+
+class SublarrCli:
+    """Runs ``sublarr`` commands in-process; each run gets a new root group (``build_cli``)."""
+
+    def __init__(self, plugin_manager: Any) -> None:
+        self.plugin_manager = plugin_manager
+
+    def group(self) -> Any:
+        """A new root group with the built-in commands and the plugin manager's plugins' commands."""
+        from sublarr.core.cli.main import build_cli
+
+        return build_cli(self.plugin_manager)
+
+    def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> Any:  # noqa: A002
+        """Run ``sublarr ARGS...``; click's ``Result`` (exceptions are caught, as the real CLI does)."""
+        from click.testing import CliRunner
+
+        return CliRunner().invoke(self.group(), list(args), input=input, env=env, prog_name="sublarr")
+
+
+@pytest.fixture
+def sublarr_cli(plugin_manager: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> SublarrCli:
+    """``sublarr_cli(*args, input=None, env=None)``: run the command line with the test's plugins.
+
+    For the whole test the default data and config folders are in ``tmp_path``: the user's
+    database and ``sublarr.toml`` are never read or written.
+    """
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME"):
+        folder = tmp_path / f"sublarr-cli-{name.lower()}"
+        folder.mkdir(exist_ok=True)
+        monkeypatch.setenv(name, str(folder))
+    return SublarrCli(plugin_manager)

@@ -1,4 +1,4 @@
-"""An example sublarr plugin: one event, on_event, score_modifier and a CLI command."""
+"""An example sublarr plugin: one event, on_event, score_modifier, settings and a CLI command."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import logging
 
 import click
 
-from sublarr.core import emit_event, hookimpl
+from sublarr.core import emit_event, hookimpl, plugin_setting
 
 logger = logging.getLogger(__name__)
 
+PLUGIN = "example"  # the entry-point name in pyproject.toml
 CELEBRATED = "example.subtitle_celebrated"
-HEARING_IMPAIRED_PENALTY = -10
 
 
 @hookimpl
@@ -25,6 +25,13 @@ def register_events(register):
 
 
 @hookimpl
+def register_settings(register):
+    register("greeting", str, "Hello", "how example-hello greets")
+    register("hearing_impaired_penalty", int, -10, "added to the score of hearing-impaired subtitles")
+    register("api_token", str, None, "a token for a service (shown masked)", secret=True)
+
+
+@hookimpl
 def on_event(event_name, payload):
     if event_name == "subtitle_downloaded":
         logger.info("celebrating %s", payload["title"])
@@ -34,7 +41,7 @@ def on_event(event_name, payload):
 @hookimpl
 def score_modifier(result, query):
     if getattr(result, "hearing_impaired", False):
-        return HEARING_IMPAIRED_PENALTY
+        return plugin_setting(PLUGIN, "hearing_impaired_penalty")
     return None
 
 
@@ -44,4 +51,5 @@ def register_commands(cli):
     @click.argument("name", default="world")
     def example_hello(name):
         """Say hello from the example plugin."""
-        click.echo(f"Hello, {name}, from sublarr-example-plugin!")
+        greeting = plugin_setting(PLUGIN, "greeting")
+        click.echo(f"{greeting}, {name}, from sublarr-example-plugin!")
