@@ -160,11 +160,19 @@ class ProviderRanking:
     # -- scoring -----------------------------------------------------------------------------
 
     def learned(self) -> dict[str, int]:
-        """Provider -> modifier in force this cache period (none while disabled)."""
+        """Provider -> modifier from the stored and the unwritten counts (none while disabled)."""
         settings = _settings()
         if not settings["enabled"] or not settings["cap"]:
             return {}
-        return learned_modifiers(self._counts.get(), settings["cap"], settings["min_sample"])
+        counts = self._counts.get()
+        with self._lock:  # counts not written yet count too
+            if self._pending:
+                counts = {name: dict(values) for name, values in counts.items()}
+                for provider, pending in self._pending.items():
+                    mine = counts.setdefault(provider, dict.fromkeys(_FIELDS, 0))
+                    for name, n in zip(_FIELDS, pending, strict=True):
+                        mine[name] += n
+        return learned_modifiers(counts, settings["cap"], settings["min_sample"])
 
     def score_modifier_rules(self) -> tuple[tuple[str, tuple[str], Callable[[Any], int | None]], ...]:
         """One rule over ``provider_name`` (a snapshot of the learned modifiers) or none."""
