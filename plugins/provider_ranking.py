@@ -28,7 +28,7 @@ from time import monotonic
 from typing import Any
 
 from sublarr.core import hookimpl, only_events
-from sublarr.core.scoring import invalidate_if_scoring_changed, stored_scoring_cache
+from sublarr.core.scoring import TTLCache, invalidate_if_scoring_changed, stored_scoring_cache
 from sublarr.core.scoring.ranking import learned_modifiers, ranking_state
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,9 @@ class ProviderRanking:
         self._pending_events = 0
         self._last_flush = monotonic()
         self._picks: OrderedDict[tuple[Any, ...], str] = OrderedDict()
-        self._counts = stored_scoring_cache("provider ranking", _read_counts, {})
+        self._counts: TTLCache[dict[str, dict[str, Any]]] = stored_scoring_cache(
+            "provider ranking", _read_counts, {}
+        )
 
     # -- learning ----------------------------------------------------------------------------
 

@@ -138,6 +138,7 @@ class _State:
             terms[provider[0]] = provider[1]
         keep = True
         i = 0
+        points: int | None
         for rule in self.rules:
             if not isinstance(rule[0], tuple):
                 _, term, if_false, if_true = rule
