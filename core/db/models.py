@@ -332,4 +332,19 @@ class PluginSettingValue(Base):
     plugin: Mapped[str] = mapped_column(Text, primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     value: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+# ---- provider ranking (migration 0008) ------------------------------------------------------
+
+
+class ProviderRanking(Base):
+    """What the ``provider_ranking`` plugin saw of one provider: downloads, failures, and how
+    many of its downloads were later upgraded (replaced by another subtitle)."""
+
+    __tablename__ = "provider_ranking"
+
+    provider_name: Mapped[str] = mapped_column(Text, primary_key=True)
+    downloads: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    upgraded: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
     updated_at: Mapped[str] = mapped_column(Text, nullable=False, default=utcnow_iso, server_default=_NOW)

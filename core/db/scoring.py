@@ -29,7 +29,13 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from sublarr.core.db.engine import session_scope
-from sublarr.core.db.models import ProviderScoreModifier, ScoringPreference, ScoringWeight, utcnow_iso
+from sublarr.core.db.models import (
+    ProviderRanking,
+    ProviderScoreModifier,
+    ScoringPreference,
+    ScoringWeight,
+    utcnow_iso,
+)
 from sublarr.core.errors import NotFoundError, ValidationError
 from sublarr.core.events.emit import emit_event
 from sublarr.core.scoring.cache import invalidate_scoring_cache
@@ -54,15 +60,18 @@ __all__ = [
     "MODIFIER_RANGE",
     "SCORE_TYPES",
     "WEIGHT_RANGE",
+    "add_provider_ranking_counts",
     "delete_provider_modifier",
     "get_all_provider_modifiers",
     "get_all_scoring_weights",
     "get_provider_modifier",
+    "get_provider_ranking",
     "get_scoring_preferences",
     "get_scoring_weights",
     "get_stored_preferences",
     "replace_scoring_config",
     "replace_scoring_preferences",
+    "reset_provider_ranking",
     "reset_scoring_preferences",
     "reset_scoring_weights",
     "set_provider_modifier",
@@ -385,3 +394,86 @@ def replace_scoring_preferences(session: Session, preferences: Mapping[str, Mapp
     if rows:
         session.execute(insert(ScoringPreference), rows)
     return [*old, *(r["pref_key"] for r in rows)]
+
+
+# -- provider ranking (the provider_ranking plugin's counts; migration 0008) ------------------
+
+RANKING_COUNTS: tuple[str, ...] = ("downloads", "failures", "upgraded")
+
+
+def add_provider_ranking_counts(counts: Mapping[str, Mapping[str, int]]) -> None:
+    """Add ``counts`` (provider -> {downloads, failures, upgraded}) to the stored ones, in one
+    transaction. The one writer of the ``provider_ranking`` table besides the reset."""
+    rows = []
+    now = utcnow_iso()
+    for provider, values in counts.items():
+        if not isinstance(provider, str) or not provider:
+            raise ValidationError("provider_name", f"expected a provider name, got {provider!r}")
+        row: dict[str, Any] = {"provider_name": provider, "updated_at": now}
+        for name in RANKING_COUNTS:
+            value = values.get(name, 0)
+            if type(value) is not int or value < 0:
+                raise ValidationError(f"{provider}.{name}", f"expected a count, got {value!r}")
+            row[name] = value
+        rows.append(row)
+    if not rows:
+        return
+    with session_scope() as session:
+        dialect = session.get_bind().dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            stmt: Any = (sqlite if dialect == "sqlite" else postgresql).insert(ProviderRanking).values(rows)
+            table = ProviderRanking.__table__.c
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["provider_name"],
+                set_={
+                    **{name: table[name] + stmt.excluded[name] for name in RANKING_COUNTS},
+                    "updated_at": stmt.excluded.updated_at,
+                },
+            )
+            session.execute(stmt)
+            return
+        for row in rows:
+            result = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(ProviderRanking)
+                    .where(ProviderRanking.provider_name == row["provider_name"])
+                    .values(
+                        updated_at=row["updated_at"],
+                        **{name: getattr(ProviderRanking, name) + row[name] for name in RANKING_COUNTS},
+                    )
+                ),
+            )
+            if result.rowcount == 0:
+                session.execute(insert(ProviderRanking).values(**row))
+
+
+def get_provider_ranking() -> dict[str, dict[str, Any]]:
+    """The stored counts by provider: ``{downloads, failures, upgraded, updated_at}``."""
+    with session_scope() as session:
+        rows = session.execute(
+            select(
+                ProviderRanking.provider_name,
+                ProviderRanking.downloads,
+                ProviderRanking.failures,
+                ProviderRanking.upgraded,
+                ProviderRanking.updated_at,
+            ).order_by(ProviderRanking.provider_name)
+        ).all()
+    return {
+        name: {"downloads": downloads, "failures": failures, "upgraded": upgraded, "updated_at": updated}
+        for name, downloads, failures, upgraded, updated in rows
+    }
+
+
+def reset_provider_ranking(provider_name: str | None = None) -> int:
+    """Forget what was learned (of one provider, or all); returns the providers forgotten."""
+    conditions = [] if provider_name is None else [ProviderRanking.provider_name == provider_name]
+    with session_scope() as session:
+        removed = len(session.scalars(select(ProviderRanking.provider_name).where(*conditions)).all())
+        session.execute(
+            delete(ProviderRanking).where(*conditions), execution_options={"synchronize_session": False}
+        )
+    logger.info("provider ranking reset (%s): %d provider(s) forgotten", provider_name or "all", removed)
+    invalidate_scoring_cache()
+    return removed

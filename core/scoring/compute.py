@@ -68,9 +68,9 @@ PLUGIN_TERM = "plugin:"
 
 
 class _Table:
-    """The merged weights of one score type."""
+    """The merged weights of one score type, and its memo of result-dependent terms."""
 
-    __slots__ = ("format_bonus", "match_weights", "max_score", "score_type", "sources", "weights")
+    __slots__ = ("format_bonus", "match_weights", "memo", "max_score", "score_type", "sources", "weights")
 
     def __init__(self, score_type: str, weights: dict[str, int], sources: dict[str, str]) -> None:
         self.score_type = score_type
@@ -83,6 +83,8 @@ class _Table:
         # other positive weights; the format bonus, modifiers and plugins are not counted.
         others = sum(v for k, v in self.match_weights.items() if k != "hash" and v > 0)
         self.max_score = max(self.match_weights.get("hash", 0), others)
+        # breakdowns and scores by matches and attribute values (see _score_one)
+        self.memo: dict[tuple[frozenset[str], tuple[Any, ...]], tuple[dict[str, int], int]] = {}
 
 
 class _State:
@@ -95,11 +97,10 @@ class _State:
         "min_score",
         "modifiers",
         "movie",
+        "fragment_key",
         "pm",
         "provider_sources",
         "providers",
-        "rule_points",
-        "rule_values",
         "rules",
     )
 
@@ -113,19 +114,64 @@ class _State:
         self.providers, self.provider_sources = _resolve_providers(pm)
         # their results are stored in the breakdown as plugin:<plugin name>
         self.modifiers, self.rules = _resolve_modifiers(pm)
-        # per result: one attrgetter call fetches every rule's attribute (as a tuple)
-        self.rule_points = tuple(rule[1:] for rule in self.rules)
-        self.rule_values = _values_getter([rule[0] for rule in self.rules])
+        # per result: one attrgetter call fetches every attribute the format bonus, the
+        # provider modifier and the rules depend on, as the key of the table's memo
+        attributes = ["provider_name", "format"]
+        for rule in self.rules:
+            attributes.extend(rule[0] if isinstance(rule[0], tuple) else (rule[0],))
+        self.fragment_key: Callable[[SubtitleResult], tuple[Any, ...]] = attrgetter(*attributes)
         self.min_score = _stored_min_scores()
 
     def table(self, score_type: str) -> _Table:
         return self.episode if score_type == "episode" else self.movie
 
+    def fragment(self, table: _Table, values: tuple[Any, ...]) -> tuple[dict[str, int], bool]:
+        """The format bonus, provider modifier and rule terms for a result whose
+        ``fragment_key`` is ``values``, and whether they may be memoized (not when a keyed
+        rule failed: it is reported, and again for the next such result)."""
+        provider_name, fmt, *rest = values
+        terms: dict[str, int] = {}
+        if table.format_bonus and fmt and fmt.lower() in ASS_FORMATS:
+            terms[FORMAT_BONUS] = table.format_bonus
+        provider = self.providers.get(provider_name)
+        if provider is not None:
+            terms[provider[0]] = provider[1]
+        keep = True
+        i = 0
+        points: int | None
+        for rule in self.rules:
+            if not isinstance(rule[0], tuple):
+                _, term, if_false, if_true = rule
+                points = if_true if rest[i] else if_false
+                i += 1
+            else:
+                names, term, function, plugin_name = rule
+                args = rest[i : i + len(names)]
+                i += len(names)
+                try:
+                    points = function(*args)
+                    if points is not None and type(points) is not int:
+                        raise TypeError(f"returned {type(points).__name__} {points!r}, expected int or None")
+                except Exception as exc:  # noqa: BLE001 - isolate the plugin, as score_modifier calls are
+                    self.pm.record_error(plugin_name, "score_modifier", f"rule {term} raised {exc!r}")
+                    keep = False
+                    continue
+            if points:
+                terms[term] = points
+        return terms, keep
+
 
 RULES_ATTRIBUTE = "score_modifier_rules"
 
-# (result attribute, term, points when it is false, points when true)
-Rule = tuple[str, str, int, int]
+# (result attribute, term, points when it is false, points when true), or
+# (result attributes, term, function of their values returning points or None, plugin name)
+FlagRule = tuple[str, str, int, int]
+KeyedRule = tuple[tuple[str, ...], str, Callable[..., "int | None"], str]
+Rule = FlagRule | KeyedRule
+
+# Memoized breakdowns per table (_Table.memo): at most this many distinct combinations of
+# matches and attribute values are kept per cache period; others are computed per result.
+MEMO_SIZE = 4096
 
 
 def _resolve_modifiers(pm: SublarrPluginManager) -> tuple[tuple[Implementation, ...], tuple[Rule, ...]]:
@@ -133,12 +179,16 @@ def _resolve_modifiers(pm: SublarrPluginManager) -> tuple[tuple[Implementation, 
     the scorer applies itself instead of calling a plugin.
 
     A plugin may define ``score_modifier_rules()``, asked once per cache period. ``None``:
-    call its ``score_modifier`` per result as usual. A sequence of ``(part, attribute,
-    points_if_false, points_if_true)``: its ``score_modifier`` is not called; for each
-    rule the scorer adds the points for the truth of ``result.<attribute>`` as the term
-    ``plugin:<plugin name>.<part>`` (an empty sequence: the plugin adds nothing this
-    period). The built-in ``preferences`` plugin scores this way (bench/score.py 1.). A
-    plugin whose answer raises or is malformed is reported and called per result.
+    call its ``score_modifier`` per result as usual. A sequence of rules: its
+    ``score_modifier`` is not called; each rule adds its points as the term
+    ``plugin:<plugin name>.<part>`` (``plugin:<plugin name>`` when part is ``""``). A rule
+    is ``(part, attribute, points_if_false, points_if_true)`` (points for the truth of
+    ``result.<attribute>``) or ``(part, (attribute, ...), function)``: ``function(*values)``
+    returns the points (or ``None``) and must depend on nothing but those attribute values,
+    since the scorer memoizes its answer by them. An empty sequence: the plugin adds
+    nothing this period. The built-in ``preferences`` and ``uploader_trust`` plugins score
+    this way (bench/score.py 1.). A plugin whose answer raises or is malformed is reported
+    and called per result.
     """
     called: list[Implementation] = []
     rules: list[Rule] = []
@@ -152,31 +202,36 @@ def _resolve_modifiers(pm: SublarrPluginManager) -> tuple[tuple[Implementation, 
             if answer is None:
                 called.append(impl)
                 continue
-            clean = []
-            for part, attribute, if_false, if_true in answer:
-                if not (isinstance(part, str) and isinstance(attribute, str)):
-                    raise TypeError(f"rule {part!r}: part and attribute are names")
+            clean: list[Rule] = []
+            for rule in answer:
+                part = rule[0]
+                if not isinstance(part, str):
+                    raise TypeError(f"rule {part!r}: the part is a name")
+                term = f"{impl[0]}.{part}" if part else impl[0]
+                if len(rule) == 3:
+                    _, attributes, function = rule
+                    if not (
+                        isinstance(attributes, tuple)
+                        and attributes
+                        and all(isinstance(a, str) for a in attributes)
+                        and callable(function)
+                    ):
+                        raise TypeError(f"rule {part!r}: expected (part, (attribute, ...), function)")
+                    clean.append((attributes, term, function, impl[1]))
+                    continue
+                _, attribute, if_false, if_true = rule
+                if not isinstance(attribute, str):
+                    raise TypeError(f"rule {part!r}: the attribute is a name")
                 check_points(f"{part}.points", if_false)
                 check_points(f"{part}.points", if_true)
                 if if_false or if_true:
-                    clean.append((attribute, f"{impl[0]}.{part}", if_false, if_true))
+                    clean.append((attribute, term, if_false, if_true))
         except Exception as exc:  # noqa: BLE001 - isolate the plugin; it is called per result
             pm.record_error(impl[1], RULES_ATTRIBUTE, f"raised {exc!r}", exc_info=exc)
             called.append(impl)
             continue
         rules.extend(clean)
     return tuple(called), tuple(rules)
-
-
-def _values_getter(names: list[str]) -> Callable[[SubtitleResult], tuple[Any, ...]]:
-    """A function returning the attributes ``names`` of a result, as a tuple."""
-    if len(names) > 1:
-        getter: Callable[[SubtitleResult], tuple[Any, ...]] = attrgetter(*names)
-        return getter
-    if names:
-        name = names[0]
-        return lambda result: (getattr(result, name),)
-    return lambda result: ()
 
 
 def _read_min_scores() -> dict[str, int]:
@@ -304,44 +359,51 @@ def _rebuild_locked(pm: SublarrPluginManager) -> _State:
 # -- scoring ----------------------------------------------------------------------------------
 
 
-def _score_all(state: _State, table: _Table, results: Iterable[SubtitleResult], query: VideoQuery) -> None:
-    """Score each result in place: the one implementation behind every public entry point.
-
-    The score is the sum of the breakdown's terms.
-    """
-    weights = table.match_weights
-    bonus = table.format_bonus
-    providers = state.providers
-    modifiers = state.modifiers
-    rules = state.rule_points
-    rule_values = state.rule_values
+def _score_one(state: _State, table: _Table, result: SubtitleResult, query: VideoQuery) -> int:
+    """Score ``result`` in place and return the score: the one implementation behind every
+    public entry point. The score is the sum of the breakdown's terms."""
     wanted_group = query.release_group
-    if modifiers:
-        call = state.pm.call_implementations
-        kwargs: dict[str, Any] = {"result": None, "query": query}
-    for result in results:
-        if (
-            result.release_group
-            and wanted_group
-            and result.release_group.casefold() == wanted_group.casefold()
-        ):
-            result.matches.add("release_group")  # derived (models.derived_matches)
-        breakdown = {key: weights[key] for key in result.matches if key in weights}
-        if bonus and result.format and result.format.lower() in ASS_FORMATS:
-            breakdown[FORMAT_BONUS] = bonus
-        provider = providers.get(result.provider_name)
-        if provider is not None:
-            breakdown[provider[0]] = provider[1]
-        if rules:
-            for (term, if_false, if_true), flag in zip(rules, rule_values(result)):
-                points = if_true if flag else if_false
-                if points:
-                    breakdown[term] = points
-        if modifiers:
-            kwargs["result"] = result
-            call("score_modifier", modifiers, kwargs, breakdown)
-        result.score = sum(breakdown.values())
-        result.score_breakdown = breakdown
+    if wanted_group and result.release_group and result.release_group.casefold() == wanted_group.casefold():
+        result.matches.add("release_group")  # derived (models.derived_matches)
+    # The breakdown depends on nothing but the matches and the attributes the format bonus,
+    # the provider modifier and the rules read: memoized by them for the cache period,
+    # one lookup instead of a step each (with HI/forced/MT and uploader trust set,
+    # bench/score.py 1. went from 1.29x and 2.08x of subliminal to the figures in
+    # notes/ranking.md). Per-result score_modifier calls come after, unmemoized.
+    key = (frozenset(result.matches), state.fragment_key(result))
+    memo = table.memo
+    try:
+        known = memo.get(key)
+    except TypeError:  # an unhashable attribute value: computed, not memoized
+        known = _breakdown(state, table, key)[0]
+    else:
+        if known is None:
+            known, keep = _breakdown(state, table, key)
+            if keep and len(memo) < MEMO_SIZE:
+                memo[key] = known
+    breakdown = known[0].copy()
+    if state.modifiers:
+        state.pm.call_implementations(
+            "score_modifier", state.modifiers, {"result": result, "query": query}, breakdown
+        )
+        score = sum(breakdown.values())
+    else:
+        score = known[1]
+    result.score_breakdown = breakdown
+    result.score = score
+    return score
+
+
+def _breakdown(
+    state: _State, table: _Table, key: tuple[frozenset[str], tuple[Any, ...]]
+) -> tuple[tuple[dict[str, int], int], bool]:
+    """``((breakdown, score), memoizable)`` for a result with memo key ``key``."""
+    matches, values = key
+    weights = table.match_weights
+    breakdown = {name: weights[name] for name in matches if name in weights}
+    terms, keep = state.fragment(table, values)
+    breakdown.update(terms)
+    return (breakdown, sum(breakdown.values())), keep
 
 
 def compute_score(result: SubtitleResult, query: VideoQuery) -> int:
@@ -351,8 +413,7 @@ def compute_score(result: SubtitleResult, query: VideoQuery) -> int:
     manager's ``error_counts``; the score is returned all the same.
     """
     state = _current_state()
-    _score_all(state, state.episode if query.is_episode else state.movie, (result,), query)
-    return result.score
+    return _score_one(state, state.episode if query.is_episode else state.movie, result, query)
 
 
 def check_min_score(min_score: Any) -> int:
@@ -394,7 +455,8 @@ def score_many(
     state = _current_state()
     table = state.episode if query.is_episode else state.movie
     percent, points = _threshold(state, table, min_score)
-    _score_all(state, table, ranked, query)
+    for result in ranked:
+        _score_one(state, table, result, query)
     ranked.sort(key=attrgetter("score"), reverse=True)
     if percent:
         kept = [r for r in ranked if r.score >= points]
@@ -444,7 +506,7 @@ def explain_score(result: SubtitleResult, query: VideoQuery, min_score: int | No
     state = _current_state()
     table = state.episode if query.is_episode else state.movie
     percent, cutoff = _threshold(state, table, min_score)
-    _score_all(state, table, (result,), query)
+    _score_one(state, table, result, query)
     total = result.score
     terms = []
     for term, points in result.score_breakdown.items():

@@ -9,7 +9,8 @@ source in ``explain_score``, and carried by presets. The whole document, with it
       "forced":             {"mode": "include", "prefer_points": 30, "exclude_points": -999},
       "uploader_trust":     {"uploaders": {}, "provider_trust": False, "provider_trust_max": 20},
       "machine_translated": {"mode": "include", "penalty_points": -100, "exclude_points": -999},
-      "min_score":          {"episode": 0, "movie": 0}
+      "min_score":          {"episode": 0, "movie": 0},
+      "provider_ranking":   {"enabled": False, "cap": 20, "min_sample": 20}
     }
 
 The rules, Sublarr's (``hi_preference`` / ``forced_preference``):
@@ -24,6 +25,10 @@ The rules, Sublarr's (``hi_preference`` / ``forced_preference``):
   ``exclude`` (``exclude_points``) for a machine-translated subtitle.
 * ``min_score``: per score type, the percentage (0-100) of the highest possible score a
   result needs to be kept by ``score_many`` (0: keep everything).
+* ``provider_ranking``: with ``enabled`` the built-in ``provider_ranking`` plugin adds to
+  each provider's score what it learned from events (``sublarr.plugins.provider_ranking``):
+  at most ``cap`` points either way, and nothing before ``min_sample`` outcomes of the
+  provider were seen.
 
 Points are ints in -1000..1000 like every weight. A partial document changes only what it
 names; ``validate_preferences`` refuses anything else with a ``ValidationError``.
@@ -53,6 +58,7 @@ FLAG_MODES: tuple[str, ...] = ("include", "prefer", "exclude", "only")
 MT_MODES: tuple[str, ...] = ("include", "penalty", "exclude")
 _UPLOADER_MAX = 200  # names in uploader_trust.uploaders
 _NAME_MAX = 100
+_SAMPLE_MAX = 1_000_000  # provider_ranking.min_sample
 
 DEFAULT_PREFERENCES: Mapping[str, Mapping[str, Any]] = {
     "hearing_impaired": {"mode": "include", "prefer_points": 30, "exclude_points": -999},
@@ -60,6 +66,7 @@ DEFAULT_PREFERENCES: Mapping[str, Mapping[str, Any]] = {
     "uploader_trust": {"uploaders": {}, "provider_trust": False, "provider_trust_max": 20},
     "machine_translated": {"mode": "include", "penalty_points": -100, "exclude_points": -999},
     "min_score": {"episode": 0, "movie": 0},
+    "provider_ranking": {"enabled": False, "cap": 20, "min_sample": 20},
 }
 PREFERENCE_SECTIONS: tuple[str, ...] = tuple(DEFAULT_PREFERENCES)
 
@@ -92,6 +99,12 @@ def _non_negative_points(field: str, value: Any) -> int:
     if points < 0:
         raise ValidationError(field, f"expected 0 or more, got {value!r}")
     return points
+
+
+def _sample_size(field: str, value: Any) -> int:
+    if type(value) is not int or not 1 <= value <= _SAMPLE_MAX:
+        raise ValidationError(field, f"expected a whole number 1..{_SAMPLE_MAX}, got {value!r}")
+    return value
 
 
 def _uploaders(field: str, value: Any) -> dict[str, int]:
@@ -130,6 +143,7 @@ _RULES: dict[str, dict[str, Any]] = {
         "exclude_points": check_points,
     },
     "min_score": dict.fromkeys(SCORE_TYPES, _percent),
+    "provider_ranking": {"enabled": _bool, "cap": _non_negative_points, "min_sample": _sample_size},
 }
 
 

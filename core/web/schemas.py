@@ -492,6 +492,7 @@ class PreferencesSchema(Schema):
     uploader_trust = Dict(required=True)
     machine_translated = Dict(required=True)
     min_score = Dict(keys=String(), values=Integer(), required=True)
+    provider_ranking = Dict()
 
 
 class PreferencesUpdateSchema(Schema):
@@ -605,3 +606,28 @@ class ArrReceivedSchema(Schema):
     source = String(required=True)
     event_type = String(required=True)
     event_ids = List(String(), required=True)
+
+
+class ProviderRankingSchema(Schema):
+    """What the provider_ranking plugin learned (see ``sublarr.core.scoring.ranking``)."""
+
+    enabled = Boolean(required=True)
+    cap = Integer(required=True)
+    min_sample = Integer(required=True)
+    providers = Dict(
+        keys=String(),
+        values=Dict(),
+        required=True,
+        metadata={
+            "description": "provider -> downloads, failures, upgraded, success_rate, upgrade_rate, "
+            "sampled, modifier, updated_at"
+        },
+    )
+
+
+class ProviderRankingQuerySchema(Schema):
+    provider = String(metadata={"description": "omitted: every provider"})
+
+
+class ProviderRankingResetSchema(Schema):
+    forgotten = Integer(required=True, metadata={"description": "providers whose counts were dropped"})

@@ -32,6 +32,7 @@ from sublarr.core.scoring.presets import (
     get_bundled_preset,
     import_scoring_preset,
 )
+from sublarr.core.scoring.ranking import current_ranking, forget_ranking
 from sublarr.core.scoring.validation import nested
 from sublarr.core.web.schemas import (
     BundledPresetListSchema,
@@ -46,6 +47,9 @@ from sublarr.core.web.schemas import (
     PreferencesUpdateSchema,
     PresetImportSchema,
     PresetSchema,
+    ProviderRankingQuerySchema,
+    ProviderRankingResetSchema,
+    ProviderRankingSchema,
     ScoreTypeQuerySchema,
     WeightsUpdateSchema,
     WeightsViewSchema,
@@ -222,3 +226,18 @@ def show_preset(name: str) -> dict[str, Any]:
 )
 def apply_preset(name: str) -> dict[str, Any]:
     return apply_bundled_preset(name)
+
+
+@scoring_api.get("/provider-ranking")
+@scoring_api.output(ProviderRankingSchema)
+@scoring_api.doc(summary="What provider ranking learned from events: counts, rates and modifier per provider")
+def get_provider_ranking() -> dict[str, Any]:
+    return current_ranking()
+
+
+@scoring_api.delete("/provider-ranking")
+@scoring_api.input(ProviderRankingQuerySchema, location="query", arg_name="query")
+@scoring_api.output(ProviderRankingResetSchema)
+@scoring_api.doc(summary="Forget what provider ranking learned (of one provider, or all)")
+def reset_provider_ranking(query: dict[str, Any]) -> dict[str, Any]:
+    return {"forgotten": forget_ranking(query.get("provider"))}
