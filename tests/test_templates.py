@@ -99,8 +99,11 @@ def test_payload_keys_of_another_event_are_refused_but_a_wildcard_takes_any():
         ("{{ '%0999999999d' % 1 }}", "formatting of text"),
         ("{% for i in range(9999) %}{{ 'x' * 5000 }}{% endfor %}", "longer than"),
         ("{% macro f() %}{{ f() }}{{ f() }}{% endmacro %}{{ f() }}", "template"),
-        ("{% set n = namespace(s='') %}{% for i in range(9000) %}{% set n.s = n.s ~ 'abcdefghij' %}"
-         "{% endfor %}{{ n.s|length }}", "joining values|took longer than"),  # fmt: skip
+        (
+            "{% set n = namespace(s='') %}{% for i in range(9000) %}{% set n.s = n.s ~ 'abcdefghij' %}"
+            "{% endfor %}{{ n.s|length }}",
+            "joining values|took longer than",
+        ),  # fmt: skip
         ("{{ payload|tojson(indent=100000000) }}", "indent"),
         ("{{ payload.items.__globals__ }}", "_"),
     ],
@@ -115,7 +118,10 @@ def test_runaway_templates_are_stopped_with_a_clear_error(source, expected):
 
 def test_templates_see_event_ids_timestamp_and_payload():
     out = _render("{{ event }}|{{ event_label }}|{{ id }}|{{ event_id }}|{{ timestamp }}|{{ payload.title }}")
-    assert out == "subtitle_downloaded|Subtitle downloaded|msg_x|ev_1|2026-11-28T12:00:00.000+00:00|The Last Light"
+    assert (
+        out
+        == "subtitle_downloaded|Subtitle downloaded|msg_x|ev_1|2026-11-28T12:00:00.000+00:00|The Last Light"
+    )
     assert _render("{{ payload.season + 1 }} {{ payload|tojson }}").startswith('2 {"media_type": "episode"')
     # a key the payload lacks renders empty (events may leave keys out), tojson gives null
     assert _render("[{{ payload.year }}]{{ payload.year|tojson }}") == "[]null"
@@ -283,7 +289,10 @@ def test_a_template_failing_at_delivery_is_a_failed_attempt_with_a_clear_error(
     env, webhook_receiver, delivery_pool
 ):
     add_webhook(
-        "bad", EVENT, webhook_receiver.url, body_template="{% for i in range(5000) %}{{ 'x' * 60 }}{% endfor %}"
+        "bad",
+        EVENT,
+        webhook_receiver.url,
+        body_template="{% for i in range(5000) %}{{ 'x' * 60 }}{% endfor %}",
     )
     delivery_pool()
     emit_event(EVENT, PAYLOAD)

@@ -135,7 +135,41 @@ class HookListSchema(Schema):
     hooks = List(Nested(HookItemSchema), required=True)
 
 
-class WebhookCreateSchema(Schema):
+# Payload templates and filters of webhooks and notification targets (delivery.templates,
+# delivery.filters); the pipeline checks them against the event when saved.
+PRESET_NAMES = ["discord", "slack", "ntfy", "gotify", "telegram", "home_assistant"]
+TEMPLATE_MAX_CHARS = 16384
+
+
+class FilterConditionSchema(Schema):
+    field = String(required=True, validate=Length(1, 200), metadata={"description": "a payload key"})
+    op = String(required=True, validate=OneOf(["==", "!=", "<", "<=", ">", ">=", "in", "not in", "contains"]))
+    value = Raw(required=True, allow_none=True, metadata={"description": "a scalar; a list for in / not in"})
+
+
+class _TemplateFieldsSchema(Schema):
+    """The template and filter fields of a webhook's create/update body (only those sent change)."""
+
+    body_template = String(
+        validate=Length(0, TEMPLATE_MAX_CHARS),
+        metadata={"description": "Jinja2 body template; empty: the Standard Webhooks envelope"},
+    )
+    preset = String(validate=OneOf(PRESET_NAMES), metadata={"description": "a ready body template, by name"})
+    preset_options = Dict(
+        keys=String(), values=Raw(), metadata={"description": "ntfy: {topic}; telegram: {chat_id}"}
+    )
+    content_type = String(
+        validate=OneOf(["application/json", "text/plain", "application/x-www-form-urlencoded"]),
+        metadata={"description": "of a templated body"},
+    )
+    filters = List(
+        Nested(FilterConditionSchema),
+        validate=Length(0, 20),
+        metadata={"description": "conditions on payload fields, all must hold; [] = every event"},
+    )
+
+
+class WebhookCreateSchema(_TemplateFieldsSchema):
     name = String(required=True, validate=Length(1, 200))
     event_name = String(required=True, validate=Length(1, 200), metadata={"description": "or * for all"})
     url = String(required=True, validate=Length(1, 2048))
@@ -156,7 +190,7 @@ class WebhookCreateSchema(Schema):
     )
 
 
-class WebhookUpdateSchema(Schema):
+class WebhookUpdateSchema(_TemplateFieldsSchema):
     """Only the fields sent change; the masked secret sent back keeps the stored one."""
 
     name = String(validate=Length(1, 200))
@@ -187,6 +221,9 @@ class WebhookSchema(_TargetSchema):
     disabled_reason = String(
         required=True, allow_none=True, metadata={"description": "why it was disabled automatically"}
     )
+    body_template = String(metadata={"description": "empty: the Standard Webhooks envelope"})
+    content_type = String()
+    filters = List(Nested(FilterConditionSchema))
 
     class Meta:
         unknown = EXCLUDE
