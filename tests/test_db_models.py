@@ -77,7 +77,10 @@ PLAN_COLUMNS = {
 # Columns sublarr adds to the plan's tables, after the plan's own (nullable, so rows
 # written as the plan says stay valid): see the migration that adds each.
 ADDED_COLUMNS = {
-    "hook_log": [("delivery_id", "TEXT", True, None), ("notification_id", "INTEGER", True, None)],  # 0003, 0005
+    "hook_log": [
+        ("delivery_id", "TEXT", True, None),  # 0003
+        ("notification_id", "INTEGER", True, None),  # 0005
+    ],
 }
 ADDED_INDEXES = {"hook_log": [["delivery_id"], ["notification_id"]]}  # 0003, 0005
 PLAN_INDEXES = {

@@ -1,4 +1,4 @@
-"""Per-target filters: checked when saved (422 for unknown keys), not queued when they fail, logged as filtered."""
+"""Per-target filters: checked when saved (422 for unknown keys); a failing event is not queued but logged."""
 
 from __future__ import annotations
 

@@ -13,9 +13,8 @@ import pytest
 import standardwebhooks
 
 from sublarr.core import emit_event
-from sublarr.core.delivery import add_webhook, get_webhook, update_webhook
+from sublarr.core.delivery import add_webhook, get_webhook, templates, update_webhook
 from sublarr.core.delivery import store as deliveries
-from sublarr.core.delivery import templates
 from sublarr.core.delivery.template_presets import PRESETS, preset_template
 from sublarr.core.delivery.templates import TemplateRenderError, check_template, render, template_context
 from sublarr.core.errors import ValidationError
