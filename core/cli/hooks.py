@@ -49,6 +49,8 @@ def _print_result(result: Any) -> None:
     state = "OK" if data["success"] else "FAILED"
     if data["kind"] == "script":
         detail = f"exit code {data['exit_code']}" if data["exit_code"] is not None else "no exit code"
+    elif data["kind"] == "notification":
+        detail = "through Apprise"
     else:
         detail = f"HTTP {data['status_code']}" if data["status_code"] is not None else "no response"
     click.echo(

@@ -27,6 +27,7 @@ from sublarr.core.cli import scoring as scoring_cli
 from sublarr.core.cli.context import get_settings, use_settings
 from sublarr.core.cli.db import db_group
 from sublarr.core.cli.hooks import hooks_group, logs_command, webhooks_group
+from sublarr.core.cli.notifications import notifications_group
 from sublarr.core.cli.serve import config_group, serve_command
 from sublarr.core.cli.tables import format_table
 from sublarr.core.errors import SublarrError
@@ -39,7 +40,9 @@ from sublarr.core.settings import LOG_LEVELS
 logger = logging.getLogger(__name__)
 
 # Commands that need the configured database; it is opened before they run.
-STORAGE_COMMANDS = frozenset({"score", "weights", "providers", "hooks", "webhooks", "logs", "emit"})
+STORAGE_COMMANDS = frozenset(
+    {"score", "weights", "providers", "hooks", "webhooks", "logs", "emit", "notifications"}
+)
 # Commands that take settings flags of their own and set up the invocation themselves.
 OWN_SETTINGS_COMMANDS = frozenset({"serve", "config"})
 _REST_KEY = "sublarr.rest_args"
@@ -251,6 +254,9 @@ cli.add_command(config_group)
 cli.add_command(hooks_group)
 cli.add_command(webhooks_group)
 cli.add_command(logs_command)
+
+# Notifications through Apprise: `sublarr notifications ...`.
+cli.add_command(notifications_group)
 
 
 def build_cli() -> click.Group:

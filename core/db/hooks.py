@@ -322,7 +322,8 @@ def create_target(table: TargetTable, **fields: Any) -> dict[str, Any]:
         ).one()
     mark_config_changed()
     record = _record(table.model, row)
-    logger.info("created %s %d %r on %s", table.label, record["id"], record["name"], record["event_name"])
+    on = record.get("event_name", record.get("events"))  # notification targets have a list of events
+    logger.info("created %s %d %r on %s", table.label, record["id"], record["name"], on)
     return record
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sublarr.core.delivery import subscriptions
@@ -62,6 +62,7 @@ def enqueue_event(
     cannot be written; nothing of this call is queued then.
     """
     filtered: list[tuple[int, str]] = []
+    target_ids: Sequence[int]
     try:
         if kind == "notification":
             target_ids = subscriptions.notifications(event_name)

@@ -421,7 +421,9 @@ class CompiledTemplate:
 
         def concat(parts: Sequence[Any]) -> str:
             budget.step()
-            return _check_size("".join(map(str, parts)), "joining values with ~")
+            joined = "".join(map(str, parts))
+            _check_size(joined, "joining values with ~")
+            return joined
 
         variables = {**context, _ITER: iterate, _OUT: out, _CONCAT: concat, "__sublarr_budget": budget}
         pieces: list[str] = []

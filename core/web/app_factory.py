@@ -38,6 +38,7 @@ from sublarr.core.web.body_limit import BodyLimitMiddleware
 from sublarr.core.web.events_api import events_api
 from sublarr.core.web.health_api import health_api
 from sublarr.core.web.hooks_api import hooks_api
+from sublarr.core.web.notifications_api import notifications_api
 from sublarr.core.web.openapi import SECURITY_SCHEMES, finish_spec
 from sublarr.core.web.plugins_api import plugins_api
 from sublarr.core.web.schemas import ErrorSchema
@@ -133,6 +134,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, settings: Settings | 
         plugins_api,
         health_api,
         arr_webhooks,
+        notifications_api,
     ):
         app.register_blueprint(blueprint)
     # apiflask types the callback as taking a dict or a str; it passes the spec as a dict.

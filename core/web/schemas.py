@@ -475,3 +475,73 @@ class ArrReceivedSchema(Schema):
     source = String(required=True)
     event_type = String(required=True)
     event_ids = List(String(), required=True)
+
+
+# ---- notification targets (Apprise) ------------------------------------------------------
+
+
+class NotificationCreateSchema(Schema):
+    name = String(required=True, validate=Length(1, 200))
+    url = String(
+        required=True,
+        validate=Length(1, 2048),
+        metadata={"description": "an Apprise URL (discord://..., tgram://..., ntfys://...); shown masked"},
+    )
+    events = List(
+        String(validate=Length(1, 200)),
+        load_default=lambda: ["*"],
+        validate=Length(1, 100),
+        metadata={"description": "event names, or ['*'] for every event but hook_executed"},
+    )
+    title_template = String(
+        load_default="", validate=Length(0, TEMPLATE_MAX_CHARS), metadata={"description": "empty: the label"}
+    )
+    body_template = String(
+        load_default="", validate=Length(0, TEMPLATE_MAX_CHARS), metadata={"description": "empty: a summary"}
+    )
+    filters = List(Nested(FilterConditionSchema), load_default=list, validate=Length(0, 20))
+    retry_count = Integer(strict=True, load_default=3, validate=Range(0, 10))
+    timeout_seconds = Integer(strict=True, load_default=10, validate=Range(1, 300))
+    enabled = Boolean(load_default=True)
+
+
+class NotificationUpdateSchema(Schema):
+    """Only the fields sent change; the masked URL sent back keeps the stored one."""
+
+    name = String(validate=Length(1, 200))
+    url = String(validate=Length(1, 2048))
+    events = List(String(validate=Length(1, 200)), validate=Length(1, 100))
+    title_template = String(validate=Length(0, TEMPLATE_MAX_CHARS))
+    body_template = String(validate=Length(0, TEMPLATE_MAX_CHARS))
+    filters = List(Nested(FilterConditionSchema), validate=Length(0, 20))
+    retry_count = Integer(strict=True, validate=Range(0, 10))
+    timeout_seconds = Integer(strict=True, validate=Range(1, 300))
+    enabled = Boolean()
+
+
+class NotificationSchema(Schema):
+    id = Integer(required=True)
+    name = String(required=True)
+    url = String(required=True, metadata={"description": "masked: scheme://****"})
+    events = List(String(), required=True)
+    title_template = String(required=True)
+    body_template = String(required=True)
+    filters = List(Nested(FilterConditionSchema), required=True)
+    enabled = Boolean(required=True)
+    retry_count = Integer(required=True)
+    timeout_seconds = Integer(required=True)
+    last_triggered_at = String(required=True)
+    last_error = String(required=True)
+    consecutive_failures = Integer(required=True)
+    trigger_count = Integer(required=True)
+    disabled_reason = String(required=True, metadata={"description": "why it was disabled automatically"})
+    created_at = String(required=True)
+    updated_at = String(required=True)
+
+
+class NotificationItemSchema(NotificationSchema):
+    """A notification target in a list, URL masked."""
+
+
+class NotificationListSchema(Schema):
+    notifications = List(Nested(NotificationItemSchema), required=True)
