@@ -26,6 +26,7 @@ from sublarr.core import __version__
 from sublarr.core.cli import scoring as scoring_cli
 from sublarr.core.cli.context import get_settings, use_settings
 from sublarr.core.cli.db import db_group
+from sublarr.core.cli.deliveries import deliveries_group
 from sublarr.core.cli.hooks import hooks_group, logs_command, webhooks_group
 from sublarr.core.cli.notifications import notifications_group
 from sublarr.core.cli.serve import config_group, serve_command
@@ -41,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 # Commands that need the configured database; it is opened before they run.
 STORAGE_COMMANDS = frozenset(
-    {"score", "weights", "providers", "hooks", "webhooks", "logs", "emit", "notifications"}
+    {"score", "weights", "providers", "hooks", "webhooks", "logs", "emit", "notifications", "deliveries"}
 )
 # Commands that take settings flags of their own and set up the invocation themselves.
 OWN_SETTINGS_COMMANDS = frozenset({"serve", "config"})
@@ -257,6 +258,8 @@ cli.add_command(logs_command)
 
 # Notifications through Apprise: `sublarr notifications ...`.
 cli.add_command(notifications_group)
+# Sending deliveries again: `sublarr deliveries resend|recover`.
+cli.add_command(deliveries_group)
 
 
 def build_cli() -> click.Group:

@@ -584,3 +584,33 @@ class NotificationItemSchema(NotificationSchema):
 
 class NotificationListSchema(Schema):
     notifications = List(Nested(NotificationItemSchema), required=True)
+
+
+# ---- recovering failed deliveries ----------------------------------------------------------
+
+
+class RecoverRequestSchema(Schema):
+    kind = String(required=True, validate=OneOf(["script", "webhook", "notification"]))
+    target_id = Integer(required=True, strict=True, validate=Range(1, MAX_ID))
+    since = String(
+        required=True,
+        validate=Length(1, 64),
+        metadata={"description": "ISO-8601 time (UTC without a zone) or a span back from now: 30m, 2h, 7d"},
+    )
+
+
+class RecoverSkippedSchema(Schema):
+    id = String(required=True)
+    reason = String(required=True)
+
+
+class RecoverySchema(Schema):
+    kind = String(required=True)
+    target_id = Integer(required=True)
+    since = String(required=True, metadata={"description": "the time compared, UTC"})
+    requeued = List(
+        String(), required=True, metadata={"description": "delivery ids (webhook-ids) queued again"}
+    )
+    skipped = List(Nested(RecoverSkippedSchema), required=True)
+    count = Integer(required=True)
+    more = Boolean(required=True, metadata={"description": "more matched than one call recovers: call again"})
