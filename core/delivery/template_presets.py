@@ -31,12 +31,13 @@ from sublarr.core.errors import ValidationError
 
 # One line about the event, for any event: its label, the title, SxxEyy, language, score.
 _SUMMARY = (
-    "{%- set title = payload.get('series_title') or payload.get('title') -%}"
+    "{%- set title = payload['series_title'] or payload['title'] -%}"
+    "{%- set season, episode = payload['season'], payload['episode'] -%}"
+    "{%- set language, score = payload['language'], payload['score'] -%}"
     "{%- set summary -%}{{ event_label }}{% if title %}: {{ title }}{% endif %}"
-    "{% if payload.get('season') is number and payload.get('episode') is number %}"
-    " S{{ payload.get('season') }}E{{ payload.get('episode') }}{% endif %}"
-    "{% if payload.get('language') %} [{{ payload.get('language') }}]{% endif %}"
-    "{% if payload.get('score') is number %} score {{ payload.get('score') }}{% endif %}"
+    "{% if season is number and episode is number %} S{{ season }}E{{ episode }}{% endif %}"
+    "{% if language %} [{{ language }}]{% endif %}"
+    "{% if score is number %} score {{ score }}{% endif %}"
     "{%- endset -%}"
 )
 # "key: value" lines of the payload's non-empty values.
@@ -52,8 +53,7 @@ _DISCORD = (
 "title": {{ event_label|truncate(256, true, '...', 0)|tojson }}, \
 "description": {{ summary|truncate(4096, true, '...', 0)|tojson }}, "timestamp": {{ timestamp|tojson }}, \
 "fields": [{% for key, value in (payload|dictsort)[:25] if value is not none and value != '' %}\
-{"name": {{ key|truncate(256, true, '...', 0)|tojson }}, \
-"value": {{ value|string|truncate(1024, true, '...', 0)|tojson }}, "inline": true}\
+{"name": {{ key[:256]|tojson }}, "value": {{ (value|string)[:1024]|tojson }}, "inline": true}\
 {% if not loop.last %}, {% endif %}{% endfor %}], "footer": {"text": {{ ("sublarr " ~ event)|tojson }}}}]}"""
 )
 _SLACK = (

@@ -15,7 +15,8 @@ mutation of lists or dicts):
 * ``check_template`` (when saved) refuses - ``ValidationError`` naming the line - a
   syntax error, a source over ``MAX_SOURCE_CHARS``, an attribute or item starting with
   ``_`` (``''.__class__.__mro__``), recursive loops, names outside the context and, for
-  a named event, ``payload.<key>`` not in its catalog payload keys.
+  a named event, ``payload.<key>`` not in its catalog payload keys (``payload["key"]``
+  is not checked: for templates meant for several events, where a key may be absent).
 * Rendering is bounded: every loop iteration, call and output piece counts against
   ``MAX_STEPS`` and a wall-clock budget (``MAX_RENDER_SECONDS``); ``range`` gives at most
   ``MAX_RANGE`` items (``range(10**9)`` is refused); ``**``, ``*``, ``+``, ``%`` and ``~``
@@ -38,10 +39,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined, nodes
+from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined, nodes, pass_context
 from jinja2.exceptions import SecurityError, TemplateError
+from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
+from markupsafe import Markup
 
 from sublarr.core.errors import SublarrError, ValidationError
 
@@ -60,7 +63,7 @@ GLOBAL_NAMES = frozenset({"range", "namespace", "dict", "true", "false", "none",
 
 # Names of the guard helpers the compiled template calls (the user cannot write them:
 # a name starting with "__" is refused by check_template).
-_ITER, _OUT, _CONCAT = "__sublarr_iter", "__sublarr_out", "__sublarr_concat"
+_ITER, _OUT, _CONCAT, _BUDGET = "__sublarr_iter", "__sublarr_out", "__sublarr_concat", "__sublarr_budget"
 
 # Methods that cannot make a value much larger than their input.
 _SAFE_METHODS: dict[type, frozenset[str]] = {
@@ -107,6 +110,20 @@ _SAFE_FILTERS = frozenset(
 )  # fmt: skip
 
 
+_LOOP_ATTRIBUTES = frozenset(
+    {"index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0",
+     "previtem", "nextitem", "cycle", "changed"}
+)  # fmt: skip
+
+
+# Filters whose result is no larger than their input (or a number): not checked after each call.
+_FILTERS_THAT_CANNOT_GROW = frozenset(
+    {"abs", "capitalize", "count", "d", "default", "first", "float", "int", "last", "length", "lower",
+     "max", "min", "reverse", "round", "safe", "striptags", "sum", "title", "trim", "truncate", "upper",
+     "wordcount", "tojson"}
+)  # fmt: skip  # tojson: bounded by the payload (and its indent by 0..8)
+
+
 class TemplateRenderError(SublarrError):
     """A template broke a bound or failed while rendering; the message says which."""
 
@@ -129,12 +146,15 @@ class _Budget:
             raise TemplateRenderError(f"the template took longer than {MAX_RENDER_SECONDS} s to render")
 
 
+_SIZED = frozenset({str, bytes, list, tuple, Markup})
+
+
 def _size(value: Any) -> int:
-    return len(value) if isinstance(value, (str, bytes, list, tuple)) else 0
+    return len(value) if value.__class__ in _SIZED else 0
 
 
 def _check_size(value: Any, what: str) -> Any:
-    if _size(value) > MAX_OUTPUT_CHARS:
+    if value.__class__ in _SIZED and len(value) > MAX_OUTPUT_CHARS:
         raise TemplateRenderError(f"{what} would be longer than {MAX_OUTPUT_CHARS} characters")
     return value
 
@@ -199,7 +219,16 @@ def _tojson(value: Any, indent: int | None = None) -> str:
         raise TemplateRenderError("tojson: indent must be 0..8")
     if isinstance(value, Undefined):
         value = None
+    if indent is None:
+        if value.__class__ is str:  # the common case in a JSON body, and the fastest
+            return _STRING_JSON(value)
+        return _JSON.encode(value)
     return json.dumps(value, ensure_ascii=False, indent=indent, default=_json_default)
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, default=_json_default)
+# JSON text of one string (the C function where CPython has it), as JSONEncoder writes strings.
+_STRING_JSON: Callable[[str], str] = json.encoder.encode_basestring
 
 
 class _Environment(ImmutableSandboxedEnvironment):
@@ -213,7 +242,11 @@ class _Environment(ImmutableSandboxedEnvironment):
         kept = {name: self.filters[name] for name in _SAFE_FILTERS if name in self.filters}
         kept["replace"] = _replace
         kept["tojson"] = _tojson
-        self.filters = {name: self._guarded_filter(func) for name, func in kept.items()}
+        self.filters = {
+            name: func if name in _FILTERS_THAT_CANNOT_GROW else self._guarded_filter(func)
+            for name, func in kept.items()
+        }
+        self.filters.update({_ITER: _guard_iter, _OUT: _guard_out, _CONCAT: _guard_concat})
         self.globals = {"range": self._range, "namespace": self.globals["namespace"], "dict": dict}
 
     @staticmethod
@@ -237,6 +270,11 @@ class _Environment(ImmutableSandboxedEnvironment):
         """``str.format``/``format_map`` are not available (a width can make any size)."""
         return None
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if obj.__class__ is LoopContext and attribute in _LOOP_ATTRIBUTES:  # hot in loops: no checks needed
+            return getattr(obj, attribute)
+        return super().getattr(obj, attribute)
+
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if not super().is_safe_attribute(obj, attr, value):
             return False
@@ -252,35 +290,63 @@ class _Environment(ImmutableSandboxedEnvironment):
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        budget = __context.parent.get("__sublarr_budget")
+        budget = __context.parent.get(_BUDGET)
         if isinstance(budget, _Budget):
             budget.step()
         return _check_size(super().call(__context, __obj, *args, **kwargs), "a call's result")
 
 
+# The guards, as filters taking the context: the compiled template calls filters directly
+# (calls would go through the sandbox's ``call``, several times slower).
+@pass_context
+def _guard_iter(context: Any, items: Iterable[Any]) -> Iterator[Any]:
+    budget: _Budget = context.parent[_BUDGET]
+    for item in items:
+        budget.step()
+        yield item
+
+
+@pass_context
+def _guard_out(context: Any, value: Any) -> str:
+    budget: _Budget = context.parent[_BUDGET]
+    budget.step()
+    text = value if value.__class__ is str else str(value)
+    budget.chars -= len(text)
+    if budget.chars < 0:
+        raise TemplateRenderError(f"the template produced more than {MAX_OUTPUT_CHARS * 4} characters")
+    return text
+
+
+@pass_context
+def _guard_concat(context: Any, parts: Sequence[Any]) -> str:
+    context.parent[_BUDGET].step()
+    joined = "".join(map(str, parts))
+    _check_size(joined, "joining values with ~")
+    return joined
+
+
+def _guarded(name: str, node: nodes.Node) -> nodes.Filter:
+    return nodes.Filter(node, name, [], [], None, None, lineno=node.lineno)
+
+
 class _Guard(NodeTransformer):
-    """Routes loops, output and ``~`` of a parsed template through the budget helpers."""
+    """Routes loops, output and ``~`` of a parsed template through the guard filters."""
 
     def visit_For(self, node: nodes.For) -> nodes.Node:  # noqa: N802 - NodeTransformer's naming
         self.generic_visit(node)
-        node.iter = nodes.Call(nodes.Name(_ITER, "load"), [node.iter], [], None, None, lineno=node.lineno)
+        node.iter = _guarded(_ITER, node.iter)
         return node
 
     def visit_Output(self, node: nodes.Output) -> nodes.Node:  # noqa: N802
         self.generic_visit(node)
         node.nodes = [
-            nodes.Call(nodes.Name(_OUT, "load"), [child], [], None, None, lineno=child.lineno)
-            if not isinstance(child, nodes.TemplateData)
-            else child
-            for child in node.nodes
+            child if isinstance(child, nodes.TemplateData) else _guarded(_OUT, child) for child in node.nodes
         ]
         return node
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802
         self.generic_visit(node)
-        return nodes.Call(
-            nodes.Name(_CONCAT, "load"), [nodes.List(node.nodes)], [], None, None, lineno=node.lineno
-        )
+        return _guarded(_CONCAT, nodes.List(node.nodes, lineno=node.lineno))
 
 
 _env: _Environment | None = None
@@ -317,7 +383,9 @@ def _payload_keys_of(events: str | Sequence[str] | None) -> frozenset[str] | Non
 
 def _static_check(field: str, tree: nodes.Template, payload_keys: frozenset[str] | None) -> None:
     """Refuse private attributes, recursive loops, and payload keys the event does not have."""
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.For, nodes.Name)):
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.For, nodes.Name, nodes.Filter)):
+        if isinstance(node, nodes.Filter) and node.name.startswith("_"):
+            raise _line_error(field, node.lineno, f"the filter {node.name!r} is not available")
         if isinstance(node, nodes.For) and node.recursive:
             raise _line_error(field, node.lineno, "recursive loops are not available")
         if isinstance(node, nodes.Name) and node.name.startswith("_"):
@@ -332,6 +400,7 @@ def _static_check(field: str, tree: nodes.Template, payload_keys: frozenset[str]
         target = getattr(node, "node", None)
         if (
             payload_keys is not None
+            and isinstance(node, nodes.Getattr)  # payload["key"] is not checked (module docs)
             and isinstance(key, str)
             and isinstance(target, nodes.Name)
             and target.name == "payload"
@@ -402,30 +471,7 @@ class CompiledTemplate:
 
     def render(self, context: Mapping[str, Any]) -> str:
         """The text; ``TemplateRenderError`` when a bound is broken or rendering fails."""
-        budget = _Budget()
-
-        def iterate(items: Iterable[Any]) -> Iterator[Any]:
-            for item in items:
-                budget.step()
-                yield item
-
-        def out(value: Any) -> Any:
-            budget.step()
-            text = value if isinstance(value, str) else str(value)
-            budget.chars -= len(text)
-            if budget.chars < 0:
-                raise TemplateRenderError(
-                    f"the template produced more than {MAX_OUTPUT_CHARS * 4} characters"
-                )
-            return text
-
-        def concat(parts: Sequence[Any]) -> str:
-            budget.step()
-            joined = "".join(map(str, parts))
-            _check_size(joined, "joining values with ~")
-            return joined
-
-        variables = {**context, _ITER: iterate, _OUT: out, _CONCAT: concat, "__sublarr_budget": budget}
+        variables = {**context, _BUDGET: _Budget()}
         pieces: list[str] = []
         size = 0
         try:
