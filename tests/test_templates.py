@@ -312,3 +312,25 @@ def test_templates_and_filters_are_rechecked_when_the_event_changes(env, webhook
     with pytest.raises(ValidationError, match="payload has no key 'title'"):
         update_webhook(hook["id"], body_template="{{ payload.title }}")
     assert get_webhook(hook["id"])["body_template"] == "{{ payload.batch_id }}"
+
+
+def test_cli_webhooks_add_with_a_preset_and_filters(env, webhook_receiver, delivery_pool):
+    from click.testing import CliRunner
+
+    from sublarr.core.cli.main import cli
+
+    result = CliRunner().invoke(
+        cli,
+        ["webhooks", "add", "n", EVENT, webhook_receiver.url, "--preset", "ntfy",
+         "--preset-option", "topic=subs", "--filter", "language == de"],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    shown = get_webhook(1)
+    assert '"topic": "subs"' in shown["body_template"]
+    assert shown["filters"] == [{"field": "language", "op": "==", "value": "de"}]
+    delivery_pool()
+    emit_event(EVENT, {**PAYLOAD, "language": "en"})
+    emit_event(EVENT, PAYLOAD)
+    [request] = webhook_receiver.wait_for(1)
+    check_ntfy(request.json, {"topic": "subs"})
