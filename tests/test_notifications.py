@@ -292,3 +292,39 @@ def test_cli_add_list_update_test_remove(tmp_path, webhook_receiver):
     )
     assert "not 'FIELD OP VALUE'" in run("notifications", "add", "x", url, "--filter", "nonsense", code=2)
     assert "removed notification 1" in run("notifications", "remove", "1")
+
+
+def test_on_postgresql_notifications_filters_templates_and_recovery(
+    postgres_url, plugin_manager, webhook_receiver, monkeypatch
+):
+    from sublarr.core.db import init_db
+    from sublarr.core.delivery import add_webhook
+    from sublarr.core.delivery.recovery import recover_failed
+    from sublarr.core.delivery.worker_pool import WorkerPool
+    from sublarr.core.settings import load_settings
+
+    monkeypatch.setenv("SUBLARR_WEBHOOK_RETRY_BASE", "0.05")
+    assert init_db(postgres_url).dialect.name == "postgresql"
+    LOCAL_SENT.clear()
+    target = add_notification(
+        "pg", "sublarrlocal://pg", [EVENT], filters=[{"field": "language", "op": "==", "value": "de"}]
+    )
+    hook = add_webhook("pg", EVENT, webhook_receiver.url, retry_count=0, preset="slack")
+    webhook_receiver.script(500)
+    with WorkerPool(load_settings()) as pool:
+        emit_event(EVENT, PAYLOAD)
+        emit_event(EVENT, {**PAYLOAD, "language": "en"})
+        deadline = time.monotonic() + 10
+        while pool.completed < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(LOCAL_SENT) == 1
+        logs = get_hook_logs(limit=10)
+        assert [log["error"][:9] for log in logs if log["notification_id"] == target["id"]].count(
+            "filtered:"
+        ) == 1
+        recovered = recover_failed("webhook", hook["id"], "1h")
+        assert len(recovered.requeued) == 1
+        requests = webhook_receiver.wait_for(3)
+        assert [r.headers["webhook-id"] for r in requests].count(recovered.requeued[0]) == 2
+        assert "Dark" in requests[-1].json["text"]
+        pool.stop(timeout=5)

@@ -16,6 +16,7 @@ An Apprise URL (``discord://id/token``, ``tgram://bottoken/chat``, ``ntfys://hos
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -70,10 +71,11 @@ class _InFlight(logging.Filter):
         super().__init__()
         self._urls: dict[int, str] = {}
         self._lock = threading.Lock()
+        self._keys = itertools.count()
 
     def add(self, url: str) -> int:
         with self._lock:
-            key = id(object()) ^ threading.get_ident() ^ time.perf_counter_ns()
+            key = next(self._keys)
             self._urls[key] = url
         return key
 
