@@ -328,3 +328,40 @@ def test_on_postgresql_notifications_filters_templates_and_recovery(
         assert [r.headers["webhook-id"] for r in requests].count(recovered.requeued[0]) == 2
         assert "Dark" in requests[-1].json["text"]
         pool.stop(timeout=5)
+
+
+def test_under_sublarr_serve_apprise_sends_from_the_gevent_servers_workers(tmp_path, webhook_receiver):
+    """The real server (Gunicorn's gevent worker, delivery workers on OS threads) sends through Apprise."""
+    import signal
+
+    from test_serve_e2e import start_server
+
+    server = start_server(tmp_path / "data")
+    try:
+        created = server.api(
+            "POST",
+            "/notifications",
+            json={
+                "name": "e2e",
+                "url": _json_url(webhook_receiver),
+                "events": [EVENT],
+                "title_template": "{{ id }}",
+            },
+        )
+        assert created.status_code == 201, created.text
+        assert TOKEN not in created.text
+        for n in range(3):
+            emitted = server.api("POST", f"/events/{EVENT}/emit", json={"title": f"t{n}", "language": "de"})
+            assert emitted.status_code == 202, emitted.text
+        requests = webhook_receiver.wait_for(3, timeout=30)
+        assert len({r.json["title"] for r in requests}) == 3  # three deliveries, each its own id
+        assert all(r.json["title"].startswith("msg_") for r in requests)
+        listed = server.api("GET", "/notifications")
+        assert listed.json()["notifications"][0]["trigger_count"] >= 1
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(timeout=30) == 0, "\n".join(server.output)
+        assert TOKEN not in "\n".join(server.output)
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait(10)

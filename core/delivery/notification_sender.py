@@ -107,11 +107,23 @@ def _install_filter() -> None:
             _installed = True
 
 
+def _asset() -> Any:
+    """Apprise settings for sending on the calling thread: no worker threads, no deadline threads.
+
+    The delivery workers are OS threads (under gevent's patching in the server): Apprise's own
+    thread pools there would be greenlets of another thread's hub. The plugin's socket
+    timeouts bound a send instead.
+    """
+    import apprise
+
+    return apprise.AppriseAsset(async_mode=False, service_timeout=0)
+
+
 def _load(url: str) -> Any:
     """The Apprise plugin object of ``url``, or ``None`` when Apprise cannot load it."""
     import apprise
 
-    return apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    return apprise.Apprise.instantiate(url, asset=_asset(), suppress_exceptions=True)
 
 
 def check_apprise_url(url: Any, deny_networks: tuple[str, ...] | list[str] = ()) -> str:
@@ -175,11 +187,9 @@ class NotificationSender:
                 return NotificationResult(False, _ms(started), "Apprise cannot load the URL")
             plugin.socket_connect_timeout = min(float(timeout), 30.0)
             plugin.socket_read_timeout = float(timeout)
-            sender = apprise.Apprise()
+            sender = apprise.Apprise(asset=plugin.asset)
             sender.add(plugin)
-            result = sender.notify(
-                body=body or " ", title=title, timeout=float(timeout) + 5, log_callback=collect
-            )
+            result = sender.notify(body=body or " ", title=title, log_callback=collect)
             ok = bool(result)
         except Exception as exc:  # noqa: BLE001 - a plugin raising is a failed attempt like any other
             ok = False
