@@ -26,6 +26,7 @@ A pool can also be made and driven explicitly: ``WorkerPool(settings).start()`` 
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import sys
@@ -305,7 +306,7 @@ class WorkerPool:
             try:
                 # Returns once the attempt is made; it is written with the next group of
                 # attempts, and _finished follows the write (this worker goes on meanwhile).
-                self.executor.run(row, self.owner, recorded=lambda error, row=row: self._finished(row, error))
+                self.executor.run(row, self.owner, recorded=functools.partial(self._finished, row))
             except Exception as exc:  # noqa: BLE001 - one broken delivery must not kill the worker (logged)
                 self._finished(row, exc)
 
