@@ -24,6 +24,7 @@ run: $(VENV)/.installed
 
 # In CI (CI=true) or with SUBLARR_START_POSTGRES=1 a throwaway PostgreSQL is installed and
 # started so the PostgreSQL tests run; by hand they are skipped with a loud reason.
+# Likewise Redis (CI=true or SUBLARR_START_REDIS=1, .ci/start-redis) for the message-queue tests.
 test: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
@@ -31,6 +32,10 @@ test: $(VENV)/.installed
 	@if [ "$$CI" = "true" ] || [ "$$SUBLARR_START_POSTGRES" = "1" ]; then \
 		SUBLARR_TEST_POSTGRES_URL="$$(bash .ci/start-postgres)" || exit 1; \
 		export SUBLARR_TEST_POSTGRES_URL; \
+	fi; \
+	if [ "$$CI" = "true" ] || [ "$$SUBLARR_START_REDIS" = "1" ]; then \
+		SUBLARR_TEST_REDIS_URL="$$(bash .ci/start-redis)" || exit 1; \
+		export SUBLARR_TEST_REDIS_URL; \
 	fi; \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

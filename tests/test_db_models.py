@@ -79,12 +79,12 @@ PLAN_COLUMNS = {
 ADDED_COLUMNS = {
     "hook_log": [
         ("delivery_id", "TEXT", True, None),  # 0003
-        ("notification_id", "INTEGER", True, None),  # 0005
+        ("notification_id", "INTEGER", True, None),  # 0007
     ],
 }
 ADDED_INDEXES = {
     "hook_log": [["delivery_id"], ["event_name", "id"], ["success", "id"], ["notification_id"]]
-}  # 0003, 0004, 0005
+}  # 0003, 0004, 0007
 # The plan's indexes that sublarr widens (same name, the plan's column first): 0004 orders
 # hook_id's and webhook_id's by id too, for cursor paging of one hook's or webhook's log.
 WIDENED_INDEXES = {"hook_log": {("hook_id",): ["hook_id", "id"], ("webhook_id",): ["webhook_id", "id"]}}

@@ -63,9 +63,11 @@ def _statuses(env: dict[str, str]) -> dict[str, str]:
 BUILTINS = {
     "db_weights",
     "notifications",
+    "preferences",
     "provider_modifiers",
     "script_hooks",
     "socketio_bridge",
+    "uploader_trust",
     "webhooks",
 }
 

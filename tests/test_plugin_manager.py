@@ -178,9 +178,11 @@ def test_load_plugins_applies_to_builtins_too(monkeypatch):
     assert names == {
         "db_weights",
         "notifications",
+        "preferences",
         "provider_modifiers",
         "script_hooks",
         "socketio_bridge",
+        "uploader_trust",
         "webhooks",
     }
 

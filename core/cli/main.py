@@ -31,6 +31,7 @@ from sublarr.core.cli.hooks import hooks_group, logs_command, webhooks_group
 from sublarr.core.cli.notifications import notifications_group
 from sublarr.core.cli.serve import config_group, serve_command
 from sublarr.core.cli.tables import format_table
+from sublarr.core.cli.worker import worker_command
 from sublarr.core.errors import SublarrError
 from sublarr.core.events.catalog import describe_catalog
 from sublarr.core.events.emit import emit_event
@@ -42,10 +43,21 @@ logger = logging.getLogger(__name__)
 
 # Commands that need the configured database; it is opened before they run.
 STORAGE_COMMANDS = frozenset(
-    {"score", "weights", "providers", "hooks", "webhooks", "logs", "emit", "notifications", "deliveries"}
+    {
+        "score",
+        "weights",
+        "providers",
+        "preferences",
+        "hooks",
+        "webhooks",
+        "logs",
+        "emit",
+        "notifications",
+        "deliveries",
+    }  # fmt: skip
 )
 # Commands that take settings flags of their own and set up the invocation themselves.
-OWN_SETTINGS_COMMANDS = frozenset({"serve", "config"})
+OWN_SETTINGS_COMMANDS = frozenset({"serve", "config", "worker"})
 _REST_KEY = "sublarr.rest_args"
 
 
@@ -250,6 +262,8 @@ cli.add_command(db_group)
 # The server: `sublarr serve`, `sublarr config show`.
 cli.add_command(serve_command)
 cli.add_command(config_group)
+# Delivery workers without HTTP: `sublarr worker`.
+cli.add_command(worker_command)
 
 # Deliveries: `sublarr hooks ...`, `sublarr webhooks ...`, `sublarr logs`.
 cli.add_command(hooks_group)

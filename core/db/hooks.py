@@ -240,7 +240,7 @@ WEBHOOKS = TargetTable(
 )
 
 
-# Notification targets (Apprise; migration 0005). Storage checks types and sizes; the
+# Notification targets (Apprise; migration 0007). Storage checks types and sizes; the
 # delivery pipeline (delivery.notifications_admin) checks the URL, events, templates and filters.
 TEMPLATE_MAX_CHARS = 16_384
 FILTERS_MAX_CHARS = 65_536
@@ -807,7 +807,7 @@ def update_webhook_trigger_stats(
             raise NotFoundError(f"webhook {webhook_id} does not exist")
 
 
-# ---- notification targets: statistics and auto-disable (migration 0005) ------------------
+# ---- notification targets: statistics and auto-disable (migration 0007) ------------------
 
 _NT = NotificationTarget.__table__
 

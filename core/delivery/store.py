@@ -491,7 +491,7 @@ def get_webhook_options(webhook_id: int) -> dict[str, Any]:
         "method": row.method,
         "headers": json.loads(row.headers or "{}"),
         "disabled_reason": row.disabled_reason,
-        # migration 0005: templates and filters (delivery.templates, delivery.filters)
+        # migration 0007: templates and filters (delivery.templates, delivery.filters)
         "body_template": row.body_template,
         "content_type": row.content_type,
         "filters": json.loads(row.filters or "[]"),
@@ -727,7 +727,7 @@ def _write_attempt(
                 hooks.disable_webhook(conn, target_id)
                 _upsert_options(conn, target_id, {"disabled_reason": reason})
                 record.disabled, record.disabled_reason = True, reason
-    elif update_stats and kind == "notification":  # like a webhook (migration 0005)
+    elif update_stats and kind == "notification":  # like a webhook (migration 0007)
         stats = hooks.write_notification_stats(conn, target_id, success, error, count_failure=final)
         if stats is not None:
             record.consecutive_failures, enabled = stats

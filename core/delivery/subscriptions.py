@@ -114,7 +114,7 @@ class SubscriptionCache:
             ).scalars()
             return tuple(hooks), tuple(webhooks)
 
-    # -- notification targets and filters (migration 0005) ---------------------------------
+    # -- notification targets and filters (migration 0007) ---------------------------------
 
     def notifications(self, event_name: str) -> tuple[int, ...]:
         """Ids of the enabled notification targets subscribed to ``event_name``."""
