@@ -77,9 +77,14 @@ PLAN_COLUMNS = {
 # Columns sublarr adds to the plan's tables, after the plan's own (nullable, so rows
 # written as the plan says stay valid): see the migration that adds each.
 ADDED_COLUMNS = {
-    "hook_log": [("delivery_id", "TEXT", True, None)],  # 0003
+    "hook_log": [
+        ("delivery_id", "TEXT", True, None),  # 0003
+        ("notification_id", "INTEGER", True, None),  # 0009
+    ],
 }
-ADDED_INDEXES = {"hook_log": [["delivery_id"], ["event_name", "id"], ["success", "id"]]}  # 0003, 0004
+ADDED_INDEXES = {
+    "hook_log": [["delivery_id"], ["event_name", "id"], ["success", "id"], ["notification_id"]]
+}  # 0003, 0004, 0009
 # The plan's indexes that sublarr widens (same name, the plan's column first): 0004 orders
 # hook_id's and webhook_id's by id too, for cursor paging of one hook's or webhook's log.
 WIDENED_INDEXES = {"hook_log": {("hook_id",): ["hook_id", "id"], ("webhook_id",): ["webhook_id", "id"]}}

@@ -75,6 +75,7 @@ def _statuses(env: dict[str, str]) -> dict[str, str]:
 
 BUILTINS = {
     "db_weights",
+    "notifications",
     "preferences",
     "provider_modifiers",
     "provider_ranking",

@@ -179,6 +179,7 @@ def test_load_plugins_applies_to_builtins_too(monkeypatch):
     names = {name for name, _ in load_plugins().list_name_plugin()}
     assert names == {
         "db_weights",
+        "notifications",
         "preferences",
         "provider_modifiers",
         "provider_ranking",

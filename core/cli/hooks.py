@@ -50,6 +50,8 @@ def _print_result(result: Any) -> None:
     state = "OK" if data["success"] else "FAILED"
     if data["kind"] == "script":
         detail = f"exit code {data['exit_code']}" if data["exit_code"] is not None else "no exit code"
+    elif data["kind"] == "notification":
+        detail = "through Apprise"
     else:
         detail = f"HTTP {data['status_code']}" if data["status_code"] is not None else "no response"
     click.echo(
@@ -211,6 +213,12 @@ def _parse_headers(values: tuple[str, ...]) -> dict[str, str]:
     metavar="'NAME: VALUE'",
     help="A custom header (e.g. Authorization); repeatable.",
 )
+@click.option("--preset", help="A ready body: discord, slack, ntfy, gotify, telegram, home_assistant.")
+@click.option("--preset-option", "preset_options", multiple=True, metavar="KEY=VALUE", help="ntfy: topic=...")
+@click.option("--body-template", help="A Jinja2 body template instead of the envelope.")
+@click.option(
+    "--filter", "filters", multiple=True, metavar="'FIELD OP VALUE'", help="A condition (repeatable)."
+)
 def webhooks_add(
     name: str,
     event: str,
@@ -220,10 +228,30 @@ def webhooks_add(
     timeout_seconds: int,
     method: str,
     headers: tuple[str, ...],
+    preset: str | None,
+    preset_options: tuple[str, ...],
+    body_template: str | None,
+    filters: tuple[str, ...],
 ) -> None:
     """Add webhook NAME calling URL on EVENT ('*' for every event)."""
+    from sublarr.core.cli.notifications import parse_filter
+
+    extra: dict[str, Any] = {"filters": [parse_filter(text) for text in filters]}
+    if preset:
+        options = dict(option.partition("=")[::2] for option in preset_options)
+        extra.update(preset=preset, preset_options=options or None)
+    if body_template:
+        extra["body_template"] = body_template
     record = admin.add_webhook(
-        name, event, url, secret, retry_count, timeout_seconds, method=method, headers=_parse_headers(headers)
+        name,
+        event,
+        url,
+        secret,
+        retry_count,
+        timeout_seconds,
+        method=method,
+        headers=_parse_headers(headers),
+        **extra,
     )
     _added(admin.WEBHOOK, record)
     if not secret:
@@ -268,7 +296,10 @@ def logs_command(
         (
             ("time", lambda r: r["triggered_at"][:19]),
             ("type", lambda r: r["hook_type"]),
-            ("id", lambda r: r["hook_id"] if r["hook_id"] is not None else r["webhook_id"]),
+            (
+                "id",
+                lambda r: next((r[k] for k in ("hook_id", "webhook_id", "notification_id") if r.get(k)), "-"),
+            ),
             ("event", lambda r: r["event_name"]),
             ("result", lambda r: "ok" if r["success"] else "FAILED"),
             ("code", lambda r: r["exit_code"] if r["exit_code"] is not None else (r["status_code"] or "-")),

@@ -26,8 +26,10 @@ from sublarr.core import __version__
 from sublarr.core.cli import scoring as scoring_cli
 from sublarr.core.cli.context import get_settings, use_settings
 from sublarr.core.cli.db import db_group
+from sublarr.core.cli.deliveries import deliveries_group
 from sublarr.core.cli.hooks import hooks_group, logs_command, webhooks_group
 from sublarr.core.cli.install import install_command, uninstall_command
+from sublarr.core.cli.notifications import notifications_group
 from sublarr.core.cli.plugins import plugins_group, warn_about_load_problems
 from sublarr.core.cli.serve import config_group, serve_command
 from sublarr.core.cli.tables import format_table
@@ -43,7 +45,18 @@ logger = logging.getLogger(__name__)
 
 # Commands that need the configured database; it is opened before they run.
 STORAGE_COMMANDS = frozenset(
-    {"score", "weights", "providers", "preferences", "hooks", "webhooks", "logs", "emit"}
+    {
+        "score",
+        "weights",
+        "providers",
+        "preferences",
+        "hooks",
+        "webhooks",
+        "logs",
+        "emit",
+        "notifications",
+        "deliveries",
+    }  # fmt: skip
 )
 # Commands that take settings flags of their own and set up the invocation themselves, or
 # (install, uninstall: pip) need neither settings nor plugins - a broken plugin cannot stop them.
@@ -248,6 +261,11 @@ cli.add_command(worker_command)
 cli.add_command(hooks_group)
 cli.add_command(webhooks_group)
 cli.add_command(logs_command)
+
+# Notifications through Apprise: `sublarr notifications ...`.
+cli.add_command(notifications_group)
+# Sending deliveries again: `sublarr deliveries resend|recover`.
+cli.add_command(deliveries_group)
 
 
 def build_cli(pm: Any = None) -> RootGroup:

@@ -56,7 +56,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, literal_column, or_, select, update
 
 from sublarr.core.db.engine import get_engine
-from sublarr.core.db.models import HookConfig, HookLog, WebhookConfig, utcnow_iso
+from sublarr.core.db.models import HookConfig, HookLog, NotificationTarget, WebhookConfig, utcnow_iso
 from sublarr.core.db.prepared import insert_prepared, run_prepared
 from sublarr.core.db.validators import (
     check_bool,
@@ -81,6 +81,7 @@ __all__ = [
     "WEBHOOKS",
     "WEBHOOK_TIMEOUT_RANGE",
     "WEBHOOK_UPDATABLE_FIELDS",
+    "NOTIFICATIONS",
     "TARGET_TABLES",
     "TargetTable",
     "clear_hook_logs",
@@ -92,6 +93,7 @@ __all__ = [
     "delete_hook_config",
     "delete_target",
     "delete_webhook_config",
+    "disable_notification",
     "disable_webhook",
     "get_hook_config",
     "get_hook_configs",
@@ -112,6 +114,7 @@ __all__ = [
     "update_webhook_trigger_stats",
     "write_hook_stats",
     "write_log",
+    "write_notification_stats",
     "write_webhook_stats",
 ]
 
@@ -235,7 +238,43 @@ WEBHOOKS = TargetTable(
     wildcard=True,
     create_args=("name", "event_name", "url", "secret", "retry_count", "timeout_seconds"),
 )
-TARGET_TABLES = {table.kind: table for table in (HOOKS, WEBHOOKS)}
+
+
+# Notification targets (Apprise; migration 0009). Storage checks types and sizes; the
+# delivery pipeline (delivery.notifications_admin) checks the URL, events, templates and filters.
+TEMPLATE_MAX_CHARS = 16_384
+FILTERS_MAX_CHARS = 65_536
+
+
+def _check_text(field: str, limit: int) -> Callable[[Any], str]:
+    return lambda value: check_str(field, value, limit)
+
+
+def _check_count(value: Any) -> int:
+    return check_int("consecutive_failures", value, 0, 2**31 - 1)
+
+
+NOTIFICATIONS = TargetTable(
+    kind="notification",
+    label="notification",
+    model=NotificationTarget,
+    checks={
+        "name": _check_name,
+        "events": lambda value: check_str("events", value, FILTERS_MAX_CHARS, allow_empty=False),
+        "url": lambda value: check_str("url", value, URL_MAX_CHARS, allow_empty=False),
+        "title_template": _check_text("title_template", TEMPLATE_MAX_CHARS),
+        "body_template": _check_text("body_template", TEMPLATE_MAX_CHARS),
+        "filters": _check_text("filters", FILTERS_MAX_CHARS),
+        "retry_count": lambda value: check_int("retry_count", value, *RETRY_COUNT_RANGE),
+        "timeout_seconds": lambda value: check_int("timeout_seconds", value, *WEBHOOK_TIMEOUT_RANGE),
+        "enabled": _check_enabled,
+        "consecutive_failures": _check_count,
+        "disabled_reason": _check_text("disabled_reason", 1000),
+    },
+    wildcard=False,
+    create_args=("name", "events", "url"),
+)
+TARGET_TABLES = {table.kind: table for table in (HOOKS, WEBHOOKS, NOTIFICATIONS)}
 HOOK_UPDATABLE_FIELDS = HOOKS.updatable
 WEBHOOK_UPDATABLE_FIELDS = WEBHOOKS.updatable
 
@@ -284,7 +323,8 @@ def create_target(table: TargetTable, **fields: Any) -> dict[str, Any]:
         ).one()
     mark_config_changed()
     record = _record(table.model, row)
-    logger.info("created %s %d %r on %s", table.label, record["id"], record["name"], record["event_name"])
+    on = record.get("event_name", record.get("events"))  # notification targets have a list of events
+    logger.info("created %s %d %r on %s", table.label, record["id"], record["name"], on)
     return record
 
 
@@ -446,7 +486,7 @@ def delete_webhook_config(webhook_id: int) -> None:
 # built once and run with ``run_prepared`` (see there for the figure that buys).
 _LOG_FIELDS = (
     "hook_id", "webhook_id", "event_name", "hook_type", "success", "exit_code", "status_code",
-    "stdout", "stderr", "error", "duration_ms", "triggered_at", "delivery_id",
+    "stdout", "stderr", "error", "duration_ms", "triggered_at", "delivery_id", "notification_id",
 )  # fmt: skip
 _LOG = HookLog.__table__
 # SQLite gives the new id as the cursor's lastrowid (see insert_prepared); PostgreSQL returns it.
@@ -470,6 +510,7 @@ def write_log(
     error: str,
     duration_ms: float,
     delivery_id: str | None = None,
+    notification_id: int | None = None,
 ) -> dict[str, Any]:
     """Insert one ``hook_log`` row (texts truncated) inside the caller's transaction; return it.
 
@@ -490,6 +531,7 @@ def write_log(
         "duration_ms": float(duration_ms),
         "triggered_at": utcnow_iso(),
         "delivery_id": delivery_id,
+        "notification_id": notification_id,
     }
     statement = _LOG_INSERT if conn.dialect.name == "sqlite" else _LOG_INSERT_RETURNING_ID
     values["id"] = insert_prepared(conn, statement, values)
@@ -763,3 +805,55 @@ def update_webhook_trigger_stats(
     with get_engine().begin() as conn:
         if write_webhook_stats(conn, webhook_id, success, status_code, error) is None:
             raise NotFoundError(f"webhook {webhook_id} does not exist")
+
+
+# ---- notification targets: statistics and auto-disable (migration 0009) ------------------
+
+_NT = NotificationTarget.__table__
+
+
+def _notification_stats(failures: Any) -> Any:
+    values: dict[str, Any] = {
+        "trigger_count": _NT.c.trigger_count + 1,
+        "last_triggered_at": bindparam("b_now"),
+        "last_error": bindparam("b_error"),
+    }
+    if failures is not None:
+        values["consecutive_failures"] = failures
+    return (
+        update(_NT)
+        .where(_NT.c.id == bindparam("b_id"))
+        .values(**values)
+        .returning(_NT.c.consecutive_failures, _NT.c.enabled)
+    )
+
+
+_NOTIFICATION_STATS = {
+    (False, True): _notification_stats(None),
+    (False, False): _notification_stats(None),
+    (True, True): _notification_stats(0),
+    (True, False): _notification_stats(_NT.c.consecutive_failures + 1),
+}
+
+
+def write_notification_stats(
+    conn: Connection, notification_id: int, success: bool, error: str, *, count_failure: bool = True
+) -> tuple[int, bool] | None:
+    """Count one attempt of a notification target in the caller's transaction (as for webhooks)."""
+    rows, _ = run_prepared(
+        conn,
+        _NOTIFICATION_STATS[(bool(count_failure), bool(success))],
+        {
+            "b_id": notification_id,
+            "b_now": utcnow_iso(),
+            "b_error": "" if success else storable_text(error),
+        },
+    )
+    return (int(rows[0][0] or 0), bool(rows[0][1])) if rows else None
+
+
+def disable_notification(conn: Connection, notification_id: int, reason: str) -> None:
+    """Disable a notification target inside the caller's transaction (then ``mark_config_changed``)."""
+    _update_row(
+        conn, NOTIFICATIONS, notification_id, {"enabled": 0, "disabled_reason": storable_text(reason)}
+    )

@@ -144,6 +144,7 @@ class HookLog(Base):
         Index("ix_hook_log_webhook_id", "webhook_id", "id"),
         Index("ix_hook_log_triggered_at", "triggered_at"),
         Index("ix_hook_log_delivery_id", "delivery_id"),
+        Index("ix_hook_log_notification_id", "notification_id"),
         # 0004: the log filtered by event, and its failures (a partial index: only failed rows).
         Index("ix_hook_log_event_name", "event_name", "id"),
         Index(
@@ -173,6 +174,8 @@ class HookLog(Base):
     # The queued delivery this row records an attempt of (migration 0003); None for rows
     # written by log_hook_execution and for Test runs.
     delivery_id: Mapped[str | None] = mapped_column(Text, default=None)
+    # The notification target of a row with hook_type "notification" (migration 0009).
+    notification_id: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class ScoringWeight(Base):
@@ -227,6 +230,13 @@ class WebhookOption(Base):
     # A JSON object of header name -> value; may hold credentials, so never logged.
     headers: Mapped[str] = mapped_column(Text, nullable=False, default="{}", server_default=text("'{}'"))
     disabled_reason: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default=text("''"))
+    # Migration 0009: a body template ("" = the Standard Webhooks envelope), its content
+    # type, and filters (a JSON list of {field, op, value}; see delivery.filters).
+    body_template: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default=text("''"))
+    content_type: Mapped[str] = mapped_column(
+        Text, nullable=False, default="application/json", server_default=text("'application/json'")
+    )
+    filters: Mapped[str] = mapped_column(Text, nullable=False, default="[]", server_default=text("'[]'"))
 
 
 PENDING = text("status = 'pending'")
@@ -348,3 +358,48 @@ class ProviderRanking(Base):
     failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
     upgraded: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
     updated_at: Mapped[str] = mapped_column(Text, nullable=False, default=utcnow_iso, server_default=_NOW)
+
+
+# ---- notifications (migration 0009) ------------------------------------------------------
+
+
+class NotificationTarget(Base):
+    """A notification sent through Apprise: ``url`` (a credential, shown masked) on ``events``.
+
+    ``events`` is a JSON list of event names, or ``["*"]`` for every event but
+    ``hook_executed``; ``filters`` a JSON list of conditions (``delivery.filters``);
+    empty templates mean the defaults (the event's label; a summary of the payload).
+    """
+
+    __tablename__ = "notification_targets"
+    __table_args__ = {"sqlite_autoincrement": True}
+    _bool_columns = frozenset({"enabled"})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    events: Mapped[str] = mapped_column(
+        Text, nullable=False, default='["*"]', server_default=text("'[\"*\"]'")
+    )
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    title_template: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default=text("''"))
+    body_template: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default=text("''"))
+    filters: Mapped[str] = mapped_column(Text, nullable=False, default="[]", server_default=text("'[]'"))
+    enabled: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default=text("1"))
+    retry_count: Mapped[int] = mapped_column(Integer, nullable=False, default=3, server_default=text("3"))
+    timeout_seconds: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=10, server_default=text("10")
+    )
+    last_triggered_at: Mapped[str] = mapped_column(
+        Text, nullable=False, default="", server_default=text("''")
+    )
+    last_error: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default=text("''"))
+    consecutive_failures: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
+    trigger_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    disabled_reason: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default=text("''"))
+    created_at: Mapped[str] = mapped_column(Text, nullable=False, default=utcnow_iso, server_default=_NOW)
+    updated_at: Mapped[str] = mapped_column(Text, nullable=False, default=utcnow_iso, server_default=_NOW)
+
+
+NOTIFICATION_TABLE_NAMES: tuple[str, ...] = ("notification_targets",)

@@ -17,6 +17,9 @@ pipeline knows; the CLI and the REST server use them:
   or ``headers``) while it carries masked values or stored header values would follow it:
   credentials go only to the origin they were given for, as browsers drop them on a
   cross-origin redirect. Give them again (or ``headers={}``) to move the webhook.
+* A webhook may have a ``body_template`` (or a ``preset`` by name, with
+  ``preset_options``), its ``content_type``, and ``filters``; they are checked against
+  the webhook's event when saved, and again when its event changes.
 * Re-enabling a webhook (``update_webhook(id, enabled=True)``) resets its failure count
   and its ``disabled_reason``.
 
@@ -35,8 +38,11 @@ from urllib.parse import unquote_plus, urlsplit, urlunsplit
 from sublarr.core.db import hooks as storage
 from sublarr.core.db.validators import check_http_url
 from sublarr.core.delivery import store as deliveries
+from sublarr.core.delivery.filters import check_filters
 from sublarr.core.delivery.script_runner import ScriptRefusedError, resolve_script
 from sublarr.core.delivery.signing import check_secret, generate_secret, mask_secret
+from sublarr.core.delivery.template_presets import preset_template
+from sublarr.core.delivery.templates import check_template
 from sublarr.core.delivery.url_policy import UrlPolicy, UrlRefusedError
 from sublarr.core.delivery.webhook_sender import (
     ALLOWED_METHODS,
@@ -116,8 +122,57 @@ def _prepare_hook(fields: dict[str, Any], settings: Settings | None) -> dict[str
     return {}
 
 
-def _prepare_webhook(fields: dict[str, Any], settings: Settings | None) -> dict[str, Any]:
+CONTENT_TYPES = ("application/json", "text/plain", "application/x-www-form-urlencoded")
+
+
+def _check_templates_and_filters(fields: dict[str, Any]) -> dict[str, Any]:
+    """The template and filter options of a webhook (popped from ``fields``), checked for its event."""
     options: dict[str, Any] = {}
+    event = fields.get("event_name")
+    preset, preset_options = fields.pop("preset", None), fields.pop("preset_options", None)
+    if preset is not None:
+        if fields.get("body_template"):
+            raise ValidationError("preset", "give a preset or a body_template, not both")
+        fields["body_template"] = preset_template(preset, preset_options)
+    elif preset_options is not None:
+        raise ValidationError("preset_options", "only with a preset")
+    if "body_template" in fields:
+        source = fields.pop("body_template")
+        options["body_template"] = check_template(source, event) if source else ""
+    if "content_type" in fields:
+        content_type = fields.pop("content_type")
+        if content_type not in CONTENT_TYPES:
+            raise ValidationError("content_type", f"must be one of {', '.join(CONTENT_TYPES)}")
+        options["content_type"] = content_type
+    if "filters" in fields:
+        options["filters"] = check_filters(fields.pop("filters"), event or "*")
+    return options
+
+
+def _with_event_for_checks(stored: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """An update's fields with what the template and filter checks need.
+
+    The event (unchanged) when a template or filters are sent; the stored template and
+    filters again when the event changes (they must fit the new one).
+    """
+    fields = dict(fields)
+    changes_event = "event_name" in fields and fields["event_name"] != stored.get("event_name")
+    if changes_event:
+        if "body_template" not in fields and "preset" not in fields and stored.get("body_template"):
+            fields["body_template"] = stored["body_template"]
+        if "filters" not in fields and stored.get("filters"):
+            fields["filters"] = stored["filters"]
+    elif {"body_template", "preset", "filters"} & set(fields):
+        fields["event_name"] = stored.get("event_name")
+    return fields
+
+
+def _restore_webhook(stored: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    return _with_event_for_checks(stored, _restore_webhook_credentials(stored, fields))
+
+
+def _prepare_webhook(fields: dict[str, Any], settings: Settings | None) -> dict[str, Any]:
+    options: dict[str, Any] = _check_templates_and_filters(fields)
     if "secret" in fields:
         fields["secret"] = check_secret(fields["secret"]) if fields["secret"] else generate_secret()
     if "method" in fields:
@@ -304,7 +359,7 @@ WEBHOOK = TargetKind(
     UrlRefusedError,
     "url",
     create_defaults={"secret": "", "method": "POST", "headers": {}},  # "": a secret is generated
-    restore=_restore_webhook_credentials,
+    restore=_restore_webhook,
 )
 KINDS = {target.kind: target for target in (HOOK, WEBHOOK)}
 
@@ -407,10 +462,15 @@ def add_webhook(
     method: str = "POST",
     headers: dict[str, str] | None = None,
     settings: Settings | None = None,
+    **template_and_filters: Any,
 ) -> dict[str, Any]:
-    """Store a webhook after the pipeline's checks; return the record, secret unmasked (show once)."""
+    """Store a webhook after the pipeline's checks; return the record, secret unmasked (show once).
+
+    ``template_and_filters``: ``body_template`` or ``preset`` (+ ``preset_options``),
+    ``content_type`` and ``filters`` (``delivery.templates``, ``delivery.filters``).
+    """
     fields = WEBHOOK.table.named(name, event_name, url, secret, retry_count, timeout_seconds)
-    return add(WEBHOOK, settings=settings, method=method, headers=headers, **fields)
+    return add(WEBHOOK, settings=settings, method=method, headers=headers, **fields, **template_and_filters)
 
 
 def get_webhook(webhook_id: int) -> dict[str, Any]:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sublarr.core.delivery import subscriptions
+from sublarr.core.delivery.filters import apply_filters, log_filtered
 from sublarr.core.delivery.store import describe_storage_failure, enqueue_deliveries
 from sublarr.core.errors import EventNotStoredError
 
@@ -53,16 +54,27 @@ def enqueue_event(
 ) -> list[str]:
     """Queue a delivery of the event to each enabled target of ``kind`` subscribed to it; return the ids.
 
-    ``kind`` is ``script`` (script hooks) or ``webhook``. The arguments after it are those
+    ``kind`` is ``script`` (script hooks), ``webhook`` or ``notification``. A webhook or
+    notification target whose filters the payload fails gets no delivery, a ``filtered``
+    log row instead (``delivery.filters``). The arguments after it are those
     of ``on_event``: this is what the ``script_hooks`` and ``webhooks`` plugins call.
     Raises ``EventNotStoredError`` when the subscriptions cannot be read or the deliveries
     cannot be written; nothing of this call is queued then.
     """
-    index = _KIND_INDEX[kind]
+    filtered: list[tuple[int, str]] = []
+    target_ids: Sequence[int]
     try:
-        target_ids = subscriptions.lookup(event_name)[index]
+        if kind == "notification":
+            target_ids = subscriptions.notifications(event_name)
+        else:
+            target_ids = subscriptions.lookup(event_name)[_KIND_INDEX[kind]]
         if not target_ids:
             return []
+        if kind != "script" and (tests := subscriptions.filters(kind)):
+            target_ids, filtered = apply_filters(tests, target_ids, payload)
+            if not target_ids:
+                log_filtered(kind, event_name, filtered)
+                return []
         payload_json = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
         ids = enqueue_deliveries(
             [(kind, target_id) for target_id in target_ids], event_name, event_id, timestamp, payload_json
@@ -77,4 +89,6 @@ def enqueue_event(
         )
         raise EventNotStoredError(event_name, event_id, describe_storage_failure(exc)) from exc
     wake_pools()
+    if filtered:
+        log_filtered(kind, event_name, filtered)
     return ids

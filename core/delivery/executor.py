@@ -24,6 +24,7 @@ from typing import Any
 from sublarr.core.db.hooks import TARGET_TABLES
 from sublarr.core.delivery import store as deliveries
 from sublarr.core.delivery import subscriptions
+from sublarr.core.delivery.notification_sender import NotificationSender, redact_url
 from sublarr.core.delivery.retry_policy import RetryPolicy
 from sublarr.core.delivery.script_runner import (
     ScriptRefusedError,
@@ -31,6 +32,8 @@ from sublarr.core.delivery.script_runner import (
     resolve_script,
     run_script,
 )
+from sublarr.core.delivery.template_presets import NOTIFICATION_BODY, NOTIFICATION_TITLE
+from sublarr.core.delivery.templates import TemplateRenderError, render, template_context
 from sublarr.core.delivery.webhook_sender import WebhookSender, build_envelope, redact_target_secrets
 from sublarr.core.settings import Settings
 
@@ -94,6 +97,7 @@ class DeliveryExecutor:
     def __init__(self, settings: Settings, sender: WebhookSender) -> None:
         self.settings = settings
         self.sender = sender
+        self.notifier = NotificationSender()
         self.retry = RetryPolicy(base=settings.webhook_retry_base, max_delay=settings.webhook_retry_max)
 
     # -- queued deliveries ----------------------------------------------------------------
@@ -221,6 +225,8 @@ class DeliveryExecutor:
                 secret=target.get("secret") or "",
                 headers=target.get("headers") or {},
             )
+        elif row["kind"] == "notification":
+            error = redact_url(error, target["url"])
         outcome, next_at = self._next_state(row["kind"], target, attempt, retryable=True)
         return DeliveryResult(
             delivery_id=row["id"],
@@ -248,7 +254,7 @@ class DeliveryExecutor:
 
         Webhooks are retried ``retry_count`` times; script hooks are not retried.
         """
-        retries = int(target.get("retry_count") or 0) if kind == "webhook" else 0
+        retries = int(target.get("retry_count") or 0) if kind in ("webhook", "notification") else 0
         if retryable and attempt <= retries:
             return "pending", time.time() + self.retry.delay(attempt, retry_after)
         return "failed", None
@@ -270,6 +276,8 @@ class DeliveryExecutor:
         }
         if row["kind"] == "script":
             return self._attempt_script(base, row, target, payload)
+        if row["kind"] == "notification":
+            return self._attempt_notification(base, row, target, payload, queued=queued)
         return self._attempt_webhook(base, row, target, payload, queued=queued)
 
     def _attempt_script(
@@ -316,7 +324,17 @@ class DeliveryExecutor:
         *,
         queued: bool,
     ) -> DeliveryResult:
-        body = build_envelope(row["id"], row["event_name"], row["event_timestamp"], payload)
+        template = target.get("body_template") or ""
+        if template:  # a payload template instead of the envelope (delivery.templates); still signed
+            context = template_context(
+                row["id"], row["event_name"], row["event_id"], row["event_timestamp"], payload
+            )
+            try:
+                body = render(template, context).encode("utf-8")
+            except TemplateRenderError as exc:
+                return DeliveryResult(**base, success=False, outcome="failed", error=f"body template: {exc}")
+        else:
+            body = build_envelope(row["id"], row["event_name"], row["event_timestamp"], payload)
         headers = target.get("headers") or {}
         sent = self.sender.send(
             url=target["url"],
@@ -327,6 +345,9 @@ class DeliveryExecutor:
             method=target.get("method") or "POST",
             headers=headers,
             timeout=float(target.get("timeout_seconds") or 10),
+            content_type=(target.get("content_type") or "application/json")
+            if template
+            else "application/json",
         )
         error = redact_target_secrets(
             sent.error, url=target["url"], secret=target.get("secret") or "", headers=headers
@@ -347,6 +368,39 @@ class DeliveryExecutor:
             status_code=sent.status_code,
             duration_ms=sent.duration_ms,
             error=error,
+            next_attempt_at=next_at,
+        )
+
+    def _attempt_notification(
+        self,
+        base: dict[str, Any],
+        row: dict[str, Any],
+        target: dict[str, Any],
+        payload: dict[str, Any],
+        *,
+        queued: bool,
+    ) -> DeliveryResult:
+        """Render the title and body templates, send through Apprise; retried like a webhook."""
+        context = template_context(
+            row["id"], row["event_name"], row["event_id"], row["event_timestamp"], payload
+        )
+        try:
+            title = render(target.get("title_template") or NOTIFICATION_TITLE, context)
+            body = render(target.get("body_template") or NOTIFICATION_BODY, context)
+        except TemplateRenderError as exc:
+            return DeliveryResult(**base, success=False, outcome="failed", error=f"template: {exc}")
+        sent = self.notifier.send(
+            url=target["url"], title=title, body=body, timeout=float(target.get("timeout_seconds") or 10)
+        )
+        outcome, next_at = "delivered", None
+        if not sent.success:
+            outcome, next_at = self._next_state("notification", target, base["attempt"], retryable=queued)
+        return DeliveryResult(
+            **base,
+            success=sent.success,
+            outcome=outcome,
+            duration_ms=sent.duration_ms,
+            error=sent.error,
             next_attempt_at=next_at,
         )
 
@@ -405,6 +459,9 @@ class DeliveryExecutor:
     ) -> None:
         from sublarr.core.events.emit import emit_event
 
+        if "events" in target:  # a notification target: no event of its own (webhook_disabled names webhooks)
+            logger.warning("notification %d (%s) disabled: %s", target["id"], target["name"], reason)
+            return
         logger.warning("webhook %d (%s) disabled: %s", target["id"], target["name"], reason)
         try:
             emit_event(

@@ -9,6 +9,7 @@ and no ``hook_executed`` event is emitted. Disabled hooks and webhooks can be te
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sublarr.core.delivery import admin
@@ -81,12 +82,20 @@ def _executor(settings: Settings | None) -> tuple[DeliveryExecutor, WebhookSende
     return DeliveryExecutor(settings, sender), sender
 
 
+def _sample_event(target: dict[str, Any]) -> str:
+    """The event a sample payload is made for: the target's, or a notification target's first."""
+    if "event_name" in target:
+        return str(target["event_name"])
+    events = [name for name in json.loads(target.get("events") or "[]") if name != "*"]
+    return events[0] if events else "*"
+
+
 def fire_target(kind: TargetKind, target_id: int, *, settings: Settings | None = None) -> DeliveryResult:
     """Run hook or webhook ``target_id`` of ``kind`` once now with a sample payload."""
     target = admin.get(kind, target_id)
     executor, own_sender = _executor(settings)
     try:
-        return executor.run_test(kind.kind, target, sample_payload(target["event_name"]))
+        return executor.run_test(kind.kind, target, sample_payload(_sample_event(target)))
     finally:
         if own_sender is not None:
             own_sender.close()

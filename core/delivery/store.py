@@ -389,10 +389,11 @@ def release_expired(now: float | None = None) -> int:
 
 
 def max_attempts(conn: Any, kind: str, target_id: int) -> int:
-    """How many attempts a delivery to this target gets: a webhook's ``retry_count`` + 1, a script 1."""
-    if kind != "webhook":
+    """How many attempts a delivery gets: a webhook's or notification's ``retry_count`` + 1, a script 1."""
+    if kind not in ("webhook", "notification"):
         return 1
-    retries = conn.execute(select(_WC.c.retry_count).where(_WC.c.id == target_id)).scalar()
+    table = hooks.TARGET_TABLES[kind].table
+    retries = conn.execute(select(table.c.retry_count).where(table.c.id == target_id)).scalar()
     return int(retries or 0) + 1
 
 
@@ -486,11 +487,18 @@ def get_webhook_options(webhook_id: int) -> dict[str, Any]:
     with get_engine().connect() as conn:
         row = conn.execute(select(WebhookOption).where(WebhookOption.webhook_id == webhook_id)).first()
     if row is None:
-        return {"method": "POST", "headers": {}, "disabled_reason": ""}
+        return {
+            "method": "POST", "headers": {}, "disabled_reason": "",
+            "body_template": "", "content_type": "application/json", "filters": [],
+        }  # fmt: skip
     return {
         "method": row.method,
         "headers": json.loads(row.headers or "{}"),
         "disabled_reason": row.disabled_reason,
+        # migration 0009: templates and filters (delivery.templates, delivery.filters)
+        "body_template": row.body_template,
+        "content_type": row.content_type,
+        "filters": json.loads(row.filters or "[]"),
     }
 
 
@@ -508,9 +516,18 @@ def set_webhook_options(
     method: str | None = None,
     headers: dict[str, str] | None = None,
     disabled_reason: str | None = None,
+    body_template: str | None = None,
+    content_type: str | None = None,
+    filters: list[dict[str, Any]] | None = None,
 ) -> None:
     """Store the given options of webhook ``webhook_id`` (the others keep their value)."""
     values: dict[str, Any] = {}
+    if body_template is not None:
+        values["body_template"] = body_template
+    if content_type is not None:
+        values["content_type"] = content_type
+    if filters is not None:
+        values["filters"] = json.dumps(filters, separators=(",", ":"), ensure_ascii=False)
     if method is not None:
         values["method"] = method
     if headers is not None:
@@ -716,6 +733,7 @@ def _write_attempt(
         error=error,
         duration_ms=duration_ms,
         delivery_id=delivery_id,
+        notification_id=target_id if kind == "notification" else None,
     )["id"]
     if update_stats and kind == "script":
         hooks.write_hook_stats(conn, target_id, success)
@@ -731,6 +749,14 @@ def _write_attempt(
             if reason and enabled:
                 hooks.disable_webhook(conn, target_id)
                 _upsert_options(conn, target_id, {"disabled_reason": reason})
+                record.disabled, record.disabled_reason = True, reason
+    elif update_stats and kind == "notification":  # like a webhook (migration 0009)
+        stats = hooks.write_notification_stats(conn, target_id, success, error, count_failure=final)
+        if stats is not None:
+            record.consecutive_failures, enabled = stats
+            if final and failure_threshold and stats[0] >= failure_threshold and enabled:
+                reason = f"{stats[0]} deliveries in a row failed"
+                hooks.disable_notification(conn, target_id, reason)
                 record.disabled, record.disabled_reason = True, reason
     if delivery_id is not None:
         _finish(conn, delivery_id, owner, outcome, "" if success else error, next_attempt_at)

@@ -31,7 +31,7 @@ from sqlalchemy import or_, select
 from sublarr.core.db import hooks as storage
 from sublarr.core.db.engine import current_engine as _current_engine
 from sublarr.core.db.engine import get_engine
-from sublarr.core.db.models import HookConfig, WebhookConfig
+from sublarr.core.db.models import HookConfig, NotificationTarget, WebhookConfig, WebhookOption
 from sublarr.core.delivery.store import load_target
 
 logger = logging.getLogger(__name__)
@@ -114,6 +114,53 @@ class SubscriptionCache:
             ).scalars()
             return tuple(hooks), tuple(webhooks)
 
+    # -- notification targets and filters (migration 0009) ---------------------------------
+
+    def notifications(self, event_name: str) -> tuple[int, ...]:
+        """Ids of the enabled notification targets subscribed to ``event_name``."""
+        return self._cached(("notifications of", event_name), self._query_notifications, event_name)
+
+    def filters(self, kind: str) -> dict[int, Any]:
+        """``{target_id: CompiledFilter}`` of the ``webhook`` or ``notification`` targets with filters."""
+        return self._cached(("filters of", kind), self._query_filters, kind)
+
+    def _query_notifications(self, event_name: str) -> tuple[int, ...]:
+        import json
+
+        if _current_engine() is None and not _database_exists():
+            return ()
+        self.queries += 1
+        with get_engine().connect() as conn:
+            rows = conn.execute(
+                select(NotificationTarget.id, NotificationTarget.events)
+                .where(NotificationTarget.enabled == 1)
+                .order_by(NotificationTarget.id)
+            ).all()
+        wildcard_ok = event_name not in WILDCARD_EXCLUDED
+        return tuple(
+            int(row.id)
+            for row in rows
+            if event_name in (events := json.loads(row.events or "[]"))
+            or (wildcard_ok and storage.WILDCARD_EVENT in events)
+        )
+
+    def _query_filters(self, kind: str) -> dict[int, Any]:
+        from sublarr.core.delivery.filters import compile_filters, loads
+
+        if _current_engine() is None and not _database_exists():
+            return {}
+        self.queries += 1
+        if kind == "webhook":
+            query = select(WebhookOption.webhook_id, WebhookOption.filters)
+        elif kind == "notification":
+            query = select(NotificationTarget.id, NotificationTarget.filters)
+        else:
+            return {}
+        with get_engine().connect() as conn:
+            rows = conn.execute(query).all()
+        compiled = {int(target_id): compile_filters(loads(text)) for target_id, text in rows}
+        return {target_id: test for target_id, test in compiled.items() if test is not None}
+
 
 def _database_exists() -> bool:
     """Whether the configured database may hold subscriptions (embedded file present, or a server URL)."""
@@ -137,6 +184,16 @@ def lookup(event_name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
 def target(kind: str, target_id: int) -> dict[str, Any] | None:
     """The hook or webhook record a delivery of ``kind`` runs, from the process cache."""
     return cache.target(kind, target_id)
+
+
+def notifications(event_name: str) -> tuple[int, ...]:
+    """Ids of the enabled notification targets subscribed to ``event_name``, from the process cache."""
+    return cache.notifications(event_name)
+
+
+def filters(kind: str) -> dict[int, Any]:
+    """``{target_id: CompiledFilter}`` of the targets of ``kind`` that have filters, from the cache."""
+    return cache.filters(kind)
 
 
 def invalidate() -> None:

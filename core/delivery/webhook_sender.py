@@ -269,6 +269,7 @@ class WebhookSender:
         method: str = "POST",
         headers: Mapping[str, str] | None = None,
         timeout: float = 10.0,
+        content_type: str = "application/json",
     ) -> SendResult:
         """Send ``body`` once; never raises for network trouble, it is in the result."""
         started = time.monotonic()
@@ -283,7 +284,7 @@ class WebhookSender:
             request_headers["Authorization"] = "Basic " + credential
         request_headers.update(
             {
-                "Content-Type": "application/json",
+                "Content-Type": content_type,
                 "User-Agent": user_agent(),
                 "X-Sublarr-Event": event_name,
             }

@@ -39,8 +39,10 @@ from sublarr.core.web.deliveries_api import deliveries_api
 from sublarr.core.web.events_api import events_api
 from sublarr.core.web.health_api import health_api
 from sublarr.core.web.hooks_api import hooks_api
+from sublarr.core.web.notifications_api import notifications_api
 from sublarr.core.web.openapi import SECURITY_SCHEMES, finish_spec
 from sublarr.core.web.plugins_api import plugins_api
+from sublarr.core.web.recovery_api import recovery_api
 from sublarr.core.web.schemas import ErrorSchema
 from sublarr.core.web.scoring_api import scoring_api
 from sublarr.core.web.webhooks_api import webhooks_api
@@ -142,6 +144,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, settings: Settings | 
         plugins_api,
         health_api,
         arr_webhooks,
+        notifications_api,
+        recovery_api,
     ):
         app.register_blueprint(blueprint)
     # apiflask types the callback as taking a dict or a str; it passes the spec as a dict.

@@ -135,7 +135,41 @@ class HookListSchema(Schema):
     hooks = List(Nested(HookItemSchema), required=True)
 
 
-class WebhookCreateSchema(Schema):
+# Payload templates and filters of webhooks and notification targets (delivery.templates,
+# delivery.filters); the pipeline checks them against the event when saved.
+PRESET_NAMES = ["discord", "slack", "ntfy", "gotify", "telegram", "home_assistant"]
+TEMPLATE_MAX_CHARS = 16384
+
+
+class FilterConditionSchema(Schema):
+    field = String(required=True, validate=Length(1, 200), metadata={"description": "a payload key"})
+    op = String(required=True, validate=OneOf(["==", "!=", "<", "<=", ">", ">=", "in", "not in", "contains"]))
+    value = Raw(required=True, allow_none=True, metadata={"description": "a scalar; a list for in / not in"})
+
+
+class _TemplateFieldsSchema(Schema):
+    """The template and filter fields of a webhook's create/update body (only those sent change)."""
+
+    body_template = String(
+        validate=Length(0, TEMPLATE_MAX_CHARS),
+        metadata={"description": "Jinja2 body template; empty: the Standard Webhooks envelope"},
+    )
+    preset = String(validate=OneOf(PRESET_NAMES), metadata={"description": "a ready body template, by name"})
+    preset_options = Dict(
+        keys=String(), values=Raw(), metadata={"description": "ntfy: {topic}; telegram: {chat_id}"}
+    )
+    content_type = String(
+        validate=OneOf(["application/json", "text/plain", "application/x-www-form-urlencoded"]),
+        metadata={"description": "of a templated body"},
+    )
+    filters = List(
+        Nested(FilterConditionSchema),
+        validate=Length(0, 20),
+        metadata={"description": "conditions on payload fields, all must hold; [] = every event"},
+    )
+
+
+class WebhookCreateSchema(_TemplateFieldsSchema):
     name = String(required=True, validate=Length(1, 200))
     event_name = String(required=True, validate=Length(1, 200), metadata={"description": "or * for all"})
     url = String(required=True, validate=Length(1, 2048))
@@ -156,7 +190,7 @@ class WebhookCreateSchema(Schema):
     )
 
 
-class WebhookUpdateSchema(Schema):
+class WebhookUpdateSchema(_TemplateFieldsSchema):
     """Only the fields sent change; the masked secret sent back keeps the stored one."""
 
     name = String(validate=Length(1, 200))
@@ -187,6 +221,9 @@ class WebhookSchema(_TargetSchema):
     disabled_reason = String(
         required=True, allow_none=True, metadata={"description": "why it was disabled automatically"}
     )
+    body_template = String(metadata={"description": "empty: the Standard Webhooks envelope"})
+    content_type = String()
+    filters = List(Nested(FilterConditionSchema))
 
     class Meta:
         unknown = EXCLUDE
@@ -631,3 +668,103 @@ class ProviderRankingQuerySchema(Schema):
 
 class ProviderRankingResetSchema(Schema):
     forgotten = Integer(required=True, metadata={"description": "providers whose counts were dropped"})
+
+
+# ---- notification targets (Apprise) ------------------------------------------------------
+
+
+class NotificationCreateSchema(Schema):
+    name = String(required=True, validate=Length(1, 200))
+    url = String(
+        required=True,
+        validate=Length(1, 2048),
+        metadata={"description": "an Apprise URL (discord://..., tgram://..., ntfys://...); shown masked"},
+    )
+    events = List(
+        String(validate=Length(1, 200)),
+        load_default=lambda: ["*"],
+        validate=Length(1, 100),
+        metadata={"description": "event names, or ['*'] for every event but hook_executed"},
+    )
+    title_template = String(
+        load_default="", validate=Length(0, TEMPLATE_MAX_CHARS), metadata={"description": "empty: the label"}
+    )
+    body_template = String(
+        load_default="", validate=Length(0, TEMPLATE_MAX_CHARS), metadata={"description": "empty: a summary"}
+    )
+    filters = List(Nested(FilterConditionSchema), load_default=list, validate=Length(0, 20))
+    retry_count = Integer(strict=True, load_default=3, validate=Range(0, 10))
+    timeout_seconds = Integer(strict=True, load_default=10, validate=Range(1, 300))
+    enabled = Boolean(load_default=True)
+
+
+class NotificationUpdateSchema(Schema):
+    """Only the fields sent change; the masked URL sent back keeps the stored one."""
+
+    name = String(validate=Length(1, 200))
+    url = String(validate=Length(1, 2048))
+    events = List(String(validate=Length(1, 200)), validate=Length(1, 100))
+    title_template = String(validate=Length(0, TEMPLATE_MAX_CHARS))
+    body_template = String(validate=Length(0, TEMPLATE_MAX_CHARS))
+    filters = List(Nested(FilterConditionSchema), validate=Length(0, 20))
+    retry_count = Integer(strict=True, validate=Range(0, 10))
+    timeout_seconds = Integer(strict=True, validate=Range(1, 300))
+    enabled = Boolean()
+
+
+class NotificationSchema(Schema):
+    id = Integer(required=True)
+    name = String(required=True)
+    url = String(required=True, metadata={"description": "masked: scheme://****"})
+    events = List(String(), required=True)
+    title_template = String(required=True)
+    body_template = String(required=True)
+    filters = List(Nested(FilterConditionSchema), required=True)
+    enabled = Boolean(required=True)
+    retry_count = Integer(required=True)
+    timeout_seconds = Integer(required=True)
+    last_triggered_at = String(required=True)
+    last_error = String(required=True)
+    consecutive_failures = Integer(required=True)
+    trigger_count = Integer(required=True)
+    disabled_reason = String(required=True, metadata={"description": "why it was disabled automatically"})
+    created_at = String(required=True)
+    updated_at = String(required=True)
+
+
+class NotificationItemSchema(NotificationSchema):
+    """A notification target in a list, URL masked."""
+
+
+class NotificationListSchema(Schema):
+    notifications = List(Nested(NotificationItemSchema), required=True)
+
+
+# ---- recovering failed deliveries ----------------------------------------------------------
+
+
+class RecoverRequestSchema(Schema):
+    kind = String(required=True, validate=OneOf(["script", "webhook", "notification"]))
+    target_id = Integer(required=True, strict=True, validate=Range(1, MAX_ID))
+    since = String(
+        required=True,
+        validate=Length(1, 64),
+        metadata={"description": "ISO-8601 time (UTC without a zone) or a span back from now: 30m, 2h, 7d"},
+    )
+
+
+class RecoverSkippedSchema(Schema):
+    id = String(required=True)
+    reason = String(required=True)
+
+
+class RecoverySchema(Schema):
+    kind = String(required=True)
+    target_id = Integer(required=True)
+    since = String(required=True, metadata={"description": "the time compared, UTC"})
+    requeued = List(
+        String(), required=True, metadata={"description": "delivery ids (webhook-ids) queued again"}
+    )
+    skipped = List(Nested(RecoverSkippedSchema), required=True)
+    count = Integer(required=True)
+    more = Boolean(required=True, metadata={"description": "more matched than one call recovers: call again"})
