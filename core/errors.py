@@ -58,6 +58,10 @@ class NotFoundError(SublarrError, LookupError):
     """A hook, webhook or other stored record that does not exist."""
 
 
+class ConflictError(SublarrError):
+    """A request that clashes with what is stored (the REST API answers 409); nothing changed."""
+
+
 class StorageError(SublarrError):
     """The configured storage (data dir, database) cannot be used; the message says why."""
 

@@ -505,7 +505,7 @@ def test_openapi_document_covers_every_route(api_client, sublarr_app):
         path = rule.rule.replace("<int:", "{").replace("<string:", "{").replace(">", "}")
         routed |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert routed == documented
-    assert len(routed) == 29
+    assert len(routed) >= 31  # no route lost (more come with new features)
     emit = spec["paths"]["/api/v1/events/{name}/emit"]["post"]
     assert {"202", "400", "401", "404", "422"} <= set(emit["responses"])
     assert spec["paths"]["/api/v1/health"]["get"]["security"] == []

@@ -652,6 +652,30 @@ def skip_delivery(delivery_id: str, owner: str | None, reason: str) -> None:
         )
 
 
+def requeue_finished(delivery_id: str) -> dict[str, Any] | None:
+    """Put a finished delivery back on the queue, due now, with a fresh round of attempts.
+
+    The id stays (receivers see the same ``webhook-id``). Returns the updated row, or
+    ``None`` when the delivery is not finished (still queued or running) or not kept.
+    """
+    with write_transaction(urgent=True) as conn:
+        row = conn.execute(
+            update(_D)
+            .where(_D.c.id == delivery_id, _D.c.status.in_(FINISHED))
+            .values(
+                status="pending",
+                attempts=0,
+                next_attempt_at=time.time(),
+                lease_until=None,
+                claimed_by=None,
+                last_error="",
+                finished_at=None,
+            )
+            .returning(*_COLUMNS)
+        ).first()
+    return _row(row) if row is not None else None
+
+
 # ---- inspecting ------------------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from flask import Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from sublarr.core.errors import (
+    ConflictError,
     InvalidPayloadError,
     NotFoundError,
     StorageError,
@@ -54,8 +55,7 @@ RETRY_AFTER_SECONDS = 30  # what a 503 for unusable storage suggests to wait
 JSON_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-class ConflictError(Exception):
-    """A request that clashes with what is stored (answered 409)."""
+__all__ = ["ConflictError", "error_response", "register_error_handlers"]
 
 
 def error_response(status: int, detail: Any, headers: Any = None) -> Response:

@@ -35,6 +35,7 @@ from sublarr.core.web.api_auth import (
 from sublarr.core.web.api_errors import register_error_handlers
 from sublarr.core.web.arr_webhooks import arr_webhooks
 from sublarr.core.web.body_limit import BodyLimitMiddleware
+from sublarr.core.web.deliveries_api import deliveries_api
 from sublarr.core.web.events_api import events_api
 from sublarr.core.web.health_api import health_api
 from sublarr.core.web.hooks_api import hooks_api
@@ -130,6 +131,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, settings: Settings | 
         events_api,
         hooks_api,
         webhooks_api,
+        deliveries_api,
         scoring_api,
         plugins_api,
         health_api,

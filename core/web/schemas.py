@@ -192,6 +192,17 @@ class WebhookSchema(_TargetSchema):
         unknown = EXCLUDE
 
 
+class WebhookSavedSchema(WebhookSchema):
+    """A webhook just created or changed: a secret sublarr generated is shown this once."""
+
+    generated_secret = String(
+        metadata={
+            "description": "only when sublarr generated the secret (create without one, or "
+            'update with secret ""): the full secret, shown this once; give it to the receiver'
+        }
+    )
+
+
 class WebhookItemSchema(WebhookSchema):
     """A webhook in a list, secret masked."""
 
@@ -267,6 +278,34 @@ class HookLogListSchema(Schema):
 
 class DeletedSchema(Schema):
     deleted = Integer(required=True)
+
+
+# ---- deliveries ------------------------------------------------------------------------
+
+
+class DeliverySchema(Schema):
+    """One queued run of a hook or webhook for one event; ``id`` is the webhook-id receivers see."""
+
+    id = String(required=True, metadata={"description": "msg_...; the same across attempts and resends"})
+    kind = String(required=True, metadata={"description": "script or webhook"})
+    target_id = Integer(required=True, metadata={"description": "the hook's or webhook's id"})
+    event_name = String(required=True)
+    event_id = String(required=True)
+    event_timestamp = String(required=True)
+    payload = Dict(required=True)
+    status = String(required=True, metadata={"description": "pending, running, delivered, failed or skipped"})
+    attempts = Integer(required=True, metadata={"description": "attempts made since queued (or resent)"})
+    next_attempt_at = Float(required=True, metadata={"description": "Unix time of the next attempt"})
+    last_error = String(required=True)
+    created_at = String(required=True)
+    finished_at = String(required=True, allow_none=True)
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class DeliveryEnvelopeSchema(Schema):
+    delivery = Nested(DeliverySchema, required=True)
 
 
 # ---- scoring ---------------------------------------------------------------------------

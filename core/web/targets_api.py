@@ -44,6 +44,10 @@ class TargetResource:
     update_responses: dict[str, tuple[str, type[Schema]]] = field(default_factory=dict)
     # (stored record, PUT body) -> the fields to change; webhooks drop masked values sent back.
     unmask: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] = lambda stored, body: body
+    # What create and update answer, when it differs from item_schema (a generated secret).
+    saved_schema: type[Schema] | None = None
+    # (request body, saved record, created?) -> fields added to that one answer (a generated secret).
+    reveal: Callable[[dict[str, Any], dict[str, Any], bool], dict[str, Any]] = lambda *_: {}
 
 
 def _settings() -> Any:
@@ -73,14 +77,16 @@ def target_blueprint(resource: TargetResource) -> APIBlueprint:
     def list_view() -> dict[str, Any]:
         return {resource.name: admin.list_targets(kind)}
 
+    saved_schema = resource.saved_schema or resource.item_schema
+
     @bp.post("", endpoint=f"create_{label}")
     @bp.input(resource.create_schema, arg_name="body")
-    @bp.output(resource.item_schema, status_code=201)
+    @bp.output(saved_schema, status_code=201)
     @bp.doc(summary=resource.summaries["create"], responses=responses(r422=refused))
     def create_view(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         record = save(None, body)
         logger.info("%s %d created through the API", label, record["id"])
-        return kind.public(record), 201
+        return {**kind.public(record), **resource.reveal(body, record, True)}, 201
 
     @bp.get(one, endpoint=f"get_{label}")
     @bp.output(resource.item_schema)
@@ -90,7 +96,7 @@ def target_blueprint(resource: TargetResource) -> APIBlueprint:
 
     @bp.put(one, endpoint=f"update_{label}")
     @bp.input(resource.update_schema, arg_name="body")
-    @bp.output(resource.item_schema)
+    @bp.output(saved_schema)
     @bp.doc(
         summary=resource.summaries["update"],
         responses=responses(r404=missing, **resource.update_responses, r422=refused),
@@ -98,7 +104,8 @@ def target_blueprint(resource: TargetResource) -> APIBlueprint:
     def update_view(body: dict[str, Any], **ids: int) -> dict[str, Any]:
         target_id = ids[f"{label}_id"]
         fields = resource.unmask(admin.get(kind, target_id), body)
-        return kind.public(save(target_id, fields))
+        record = save(target_id, fields)
+        return {**kind.public(record), **resource.reveal(fields, record, False)}
 
     @bp.delete(one, endpoint=f"delete_{label}")
     @bp.output({}, status_code=204)

@@ -4,7 +4,9 @@ Secrets are Standard Webhooks secrets (``whsec_...``); one is generated when non
 Every response shows the secret masked (``whsec_********abcd``), custom header values as
 ``****`` and a password in the URL as ``****``. Sending a masked value back on PUT keeps
 the stored one, so a client can PUT back what it got; a masked secret that is not the
-stored secret's mask is a 409. ``secret: ""`` on PUT makes a new secret. Masked header
+stored secret's mask is a 409. ``secret: ""`` on PUT makes a new secret. A secret sublarr
+generates (POST without ``secret``, PUT with ``secret: ""``) is shown once, in
+``generated_secret`` of that one answer, so the receiver can be given it; never again. Masked header
 values and URL credentials are kept only while the URL's origin stays the same
 (``admin.update``; otherwise 422 naming the field).
 """
@@ -20,6 +22,7 @@ from sublarr.core.web.schemas import (
     ErrorSchema,
     WebhookCreateSchema,
     WebhookListSchema,
+    WebhookSavedSchema,
     WebhookSchema,
     WebhookUpdateSchema,
 )
@@ -40,6 +43,12 @@ def _unmask(current: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def _reveal(body: dict[str, Any], record: dict[str, Any], created: bool) -> dict[str, Any]:
+    """The secret sublarr just generated (none sent on create, ``""`` on update), for this one answer."""
+    generated = body.get("secret") == "" or (created and not body.get("secret"))
+    return {"generated_secret": record["secret"]} if generated else {}
+
+
 webhooks_api = target_blueprint(
     TargetResource(
         kind=admin.WEBHOOK,
@@ -48,6 +57,7 @@ webhooks_api = target_blueprint(
         create_schema=WebhookCreateSchema,
         update_schema=WebhookUpdateSchema,
         item_schema=WebhookSchema,
+        saved_schema=WebhookSavedSchema,
         list_schema=WebhookListSchema,
         summaries={
             "list": "Every webhook, in id order, secrets masked",
@@ -63,5 +73,6 @@ webhooks_api = target_blueprint(
             "r409": ("A masked secret was sent that is not the stored secret's mask", ErrorSchema)
         },
         unmask=_unmask,
+        reveal=_reveal,
     )
 )
