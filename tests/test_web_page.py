@@ -188,6 +188,16 @@ def test_create_a_webhook_press_test_and_see_the_success(page, server, webhook_r
     cells = row.query_selector_all("td")
     assert [cells[5].inner_text(), cells[6].inner_text()] == ["1", "0"]  # triggered once, no failure
 
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Rotate the secret of receiver").click()
+    page.wait_for_selector("#secret-once:has-text('New secret of receiver')")
+    rotated = page.inner_text("#secret-once .secret")
+    assert rotated != secret and rotated.startswith("whsec_")
+    webhook_receiver.secret = rotated
+    page.get_by_role("button", name="Test receiver").click()
+    page.wait_for_selector("#webhooks-table tr.test-result.ok")
+    assert webhook_receiver.wait_for(3)[-1].verified is True  # signed with the new secret
+
     page.get_by_role("button", name="Disable receiver").click()
     page.wait_for_selector("#webhooks-table tr[data-name=receiver]:has-text('disabled')")
     assert server.api("GET", "/webhooks").json()["webhooks"][0]["enabled"] is False
@@ -256,12 +266,13 @@ def test_retry_a_failed_delivery_and_see_it_succeed(page, server, webhook_receiv
 
     sign_in(page, server, "deliveries")
     page.select_option("#log-webhook", str(webhook_id))
-    row = page.wait_for_selector(f"#log-table tr[data-delivery='{failed['delivery_id']}'][data-success=false]")
+    row = f"#log-table tr[data-delivery='{failed['delivery_id']}']"
+    page.wait_for_selector(f"{row}[data-success=false]")
     shot(page, "delivery-log-failed")
-    row.query_selector("button:has-text('Retry')").click()
+    page.get_by_role("button", name=f"Retry delivery {failed['delivery_id']}").click()
     status = page.wait_for_selector("#log-status .msg-ok")
     assert f"Delivery {failed['delivery_id']} succeeded on retry (HTTP 200)" in status.inner_text()
-    page.wait_for_selector(f"#log-table tr[data-delivery='{failed['delivery_id']}'][data-success=true]")
+    page.wait_for_selector(f"{row}[data-success=true]")
     shot(page, "delivery-log-retried")
     first, second = webhook_receiver.wait_for(2)
     assert (first.status, second.status) == (500, 200)

@@ -37,6 +37,7 @@ export default {
     let nextCursor = null;
     let total = null;
     let stopped = false;
+    let loads = 0; // only the latest load's answer is shown
 
     function query(extra = {}) {
       const q = { limit: PAGE, ...extra };
@@ -46,13 +47,15 @@ export default {
 
     async function load() {
       const cursor = cursors[cursors.length - 1];
+      const mine = ++loads;
       let page;
       try {
         page = await api.get("/hooks/logs", query(cursor ? { cursor } : { include_total: "true" }));
       } catch (error) {
-        replace(holder, message(error.message, "error"));
+        if (mine === loads) replace(holder, message(error.message, "error"));
         return;
       }
+      if (mine !== loads || stopped) return;
       if (!cursor) total = page.total;
       nextCursor = page.next_cursor;
       newer.disabled = cursors.length <= 1;

@@ -141,7 +141,7 @@ export function targetSection(kind) {
         const fields = kind.fields(record, events);
         const form = h("form", { class: "card", "aria-labelledby": "target-form-title" },
           h("h2", { id: "target-form-title" }, record ? `Edit ${record.name}` : `Add a ${kind.noun}`),
-          fields.filter((f) => !f.hidden).map((f) => f.control.type === "checkbox"
+          fields.map((f) => f.control.type === "checkbox"
             ? h("div", { class: "field check" }, f.control, h("label", { for: f.control.id }, f.label))
             : field(f.label, f.control, f.help)),
           h("div", { class: "form-result", "aria-live": "polite" }),

@@ -1,15 +1,8 @@
-// Webhooks: an HTTP call per event, signed as Standard Webhooks. The secret is made here,
-// sent once and shown once (the server shows it masked from then on); Rotate makes a new one.
+// Webhooks: an HTTP call per event, signed as Standard Webhooks. The server makes the secret
+// and answers it once (generated_secret) on create and on Rotate; it is shown here that once.
 
 import { h, message } from "../dom.js";
 import { badge, checkField, eventField, numberField, targetSection, textField, when } from "./targets.js";
-
-/** A new Standard Webhooks secret: whsec_ + base64 of 32 random bytes. */
-export function newSecret() {
-  const bytes = new Uint8Array(32);
-  crypto.getRandomValues(bytes);
-  return `whsec_${btoa(String.fromCharCode(...bytes))}`;
-}
 
 function showSecret(ui, name, secret, rotated) {
   ui.show(h("div", { class: "card", role: "status", id: "secret-once" },
@@ -40,12 +33,6 @@ function methodField(record) {
   const control = h("select", { id: "t-method", name: "method" },
     ["POST", "PUT"].map((m) => h("option", { value: m, selected: (record?.method || "POST") === m }, m)));
   return { name: "method", label: "Method", control, read: (c) => c.value };
-}
-
-function secretField(record) {
-  // Created here, shown once after the save; on edit the secret is changed with Rotate.
-  if (record) return null;
-  return { name: "secret", label: "", control: { type: "hidden" }, read: () => newSecret(), hidden: true };
 }
 
 export default targetSection({
@@ -84,20 +71,18 @@ export default targetSection({
     numberField("timeout_seconds", "Timeout (seconds)", r?.timeout_seconds ?? 10, 1, 300),
     headersField(r),
     checkField("enabled", "Enabled", r ? r.enabled : true),
-    secretField(r),
-  ].filter(Boolean),
+  ],
   afterSave: (saved, sent, ui, created) => {
-    if (created && sent.secret) showSecret(ui, saved.name, sent.secret, false);
+    if (created && saved.generated_secret) showSecret(ui, saved.name, saved.generated_secret, false);
   },
   extraActions: (record, ui) => [
     h("button", {
       type: "button", "aria-label": `Rotate the secret of ${record.name}`,
       onclick: async () => {
         if (!window.confirm(`Make a new secret for "${record.name}"? The receiver must then use the new one.`)) return;
-        const secret = newSecret();
         try {
-          await ui.api.put(`/webhooks/${record.id}`, { secret });
-          showSecret(ui, record.name, secret, true);
+          const saved = await ui.api.put(`/webhooks/${record.id}`, { secret: "" });
+          showSecret(ui, record.name, saved.generated_secret, true);
           await ui.reload();
         } catch (error) {
           ui.showMessage(error.message, "error");
