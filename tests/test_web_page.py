@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from test_serve_e2e import Server, start_server
 
 from conftest import REPO_ROOT
-from test_serve_e2e import Server, start_server
 
 CHROMIUM = Path(os.environ.get("SUBLARR_TEST_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "web"

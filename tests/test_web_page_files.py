@@ -65,6 +65,13 @@ def test_nothing_but_the_page_opens_without_the_key(anonymous, path):
     assert answer.json["error"] == "unauthorized"
 
 
+@pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
+def test_the_page_opens_to_get_and_head_only(anonymous, method):
+    for path in ("/", "/docs", "/ui/js/app.js"):
+        assert getattr(anonymous, method)(path).status_code == 401, (method, path)
+    assert anonymous.head("/ui/js/app.js").status_code == 200
+
+
 def test_files_are_gzipped_when_accepted_and_revalidated_by_etag(anonymous):
     raw = (STATIC_DIR / "js" / "app.js").read_bytes()
     packed = anonymous.get("/ui/js/app.js", headers={"Accept-Encoding": "gzip, deflate"})

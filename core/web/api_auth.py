@@ -121,7 +121,7 @@ class ApiKeyMiddleware:
     """WSGI middleware answering 401 to every request without the key, except ``open_paths``.
 
     ``page_paths`` and the files under ``page_prefix`` are the web page's (static files, no
-    data): open too, but only for paths without ``.``/``..``/empty segments.
+    data): open too, to GET and HEAD only, and only for paths without ``.``/``..``/empty segments.
 
     It wraps the Socket.IO middleware too. Requests under ``socketio_path`` pass: Socket.IO
     clients send the key in the connect packet's ``auth`` payload, which only the connect
@@ -149,7 +149,9 @@ class ApiKeyMiddleware:
         path = environ.get("PATH_INFO", "") or "/"
         if path.rstrip("/") in self.open_paths:
             return True
-        if path.rstrip("/") in self.page_paths or self._page_file(path):
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and (
+            path.rstrip("/") in self.page_paths or self._page_file(path)
+        ):
             return True
         given = key_from_environ(environ)
         if self.socketio_path is not None and path.startswith(self.socketio_path) and not given:

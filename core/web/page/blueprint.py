@@ -80,7 +80,8 @@ def _send(relative: str) -> Response:
     if path.suffix == ".html":
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         response.headers["X-Frame-Options"] = "DENY"
-    return response.make_conditional(request)
+    response.make_conditional(request)  # 304 when the ETag matches (changes it in place)
+    return response
 
 
 @web_page.get("/", endpoint="index")
