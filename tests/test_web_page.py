@@ -202,6 +202,20 @@ def test_create_a_webhook_press_test_and_see_the_success(page, server, webhook_r
     page.wait_for_selector("#webhooks-table tr[data-name=receiver]:has-text('disabled')")
     assert server.api("GET", "/webhooks").json()["webhooks"][0]["enabled"] is False
 
+    page.get_by_role("button", name="Edit receiver").click()
+    page.get_by_label("Name", exact=True).fill("renamed")
+    page.get_by_label("Event", exact=True).select_option("*")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector("#webhooks-table tr[data-name=renamed]")
+    [edited] = server.api("GET", "/webhooks").json()["webhooks"]
+    assert (edited["name"], edited["event_name"], edited["enabled"]) == ("renamed", "*", False)
+    assert server.api("POST", f"/webhooks/{edited['id']}/test").json()["success"]  # secret kept
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete renamed").click()
+    page.wait_for_selector("text=No webhook yet.")
+    assert server.api("GET", "/webhooks").json()["webhooks"] == []
+
 
 def test_a_script_hook_test_shows_its_output(page, server):
     hooks = server.data_dir / "hooks"
@@ -292,6 +306,36 @@ def test_plugins_catalog_and_the_api_explorer(page, server):
     assert "sublarr" in page.inner_text(".swagger-ui .info .title")
     page.wait_for_selector(".opblock-tag-section")
     shot(page, "api-explorer")
+
+
+UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea, button")]
+    .filter((el) => el.offsetParent !== null && el.type !== "hidden")
+    .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
+        && !(el.tagName === "BUTTON" && el.textContent.trim()))
+    .map((el) => el.outerHTML.slice(0, 120))"""
+
+
+def test_every_control_of_every_section_has_a_label_and_keyboard_reaches_the_menu(page, server):
+    sign_in(page, server, "events")
+    for section in ("events", "hooks", "webhooks", "deliveries", "scoring", "plugins"):
+        page.evaluate("id => { location.hash = '#/' + id; }", section)
+        page.wait_for_selector(f"#nav a[data-section={section}][aria-current=page]")
+        page.wait_for_load_state("networkidle")
+        if section in ("hooks", "webhooks"):
+            page.click("#add-target")  # the form's fields too
+        assert page.evaluate(UNLABELLED) == [], section
+    page.goto("about:blank")
+    page.goto(f"{server.url}/#/scoring")  # a new load, signed in from the session storage
+    page.wait_for_selector("#nav a[data-section=scoring][aria-current=page]")
+    page.keyboard.press("Tab")  # the skip link first, then the menu
+    assert page.evaluate("document.activeElement.className") == "skip", page.evaluate(
+        "document.activeElement.outerHTML.slice(0, 200)"
+    )
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.section") == "events"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#nav a[data-section=events][aria-current=page]")
 
 
 def test_the_page_and_its_files_need_no_key_and_hold_no_data(server):

@@ -106,6 +106,41 @@ def test_vendored_libraries_come_with_their_licences_and_pinned_versions():
     assert (vendor / "swagger-ui" / "swagger-ui-bundle.js").stat().st_size > 500_000
 
 
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(one: str, other: str) -> float:
+    """The WCAG contrast ratio of two #rrggbb colours."""
+    light, dark = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+# Text colour -> the backgrounds it is drawn on (app.css custom properties).
+TEXT_ON = {
+    "text": ["bg", "card"],
+    "muted": ["bg", "card"],
+    "accent": ["bg", "card"],
+    "accent-text": ["accent"],
+    "ok": ["ok-bg"],
+    "bad": ["bad-bg", "card"],
+    "wait": ["wait-bg"],
+}
+
+
+def test_text_colours_meet_wcag_aa_contrast_in_light_and_dark_mode():
+    css = (STATIC_DIR / "app.css").read_text()
+    light_block, dark_block = re.findall(r":root \{(.*?)\}", css, re.DOTALL)
+    for block in (light_block, dark_block):
+        colours = dict(re.findall(r"--([\w-]+): (#[0-9a-f]{6})", block))
+        for text, backgrounds in TEXT_ON.items():
+            for background in backgrounds:
+                ratio = contrast(colours[text], colours[background])
+                assert ratio >= 4.5, (text, background, round(ratio, 2))
+
+
 def first_load_files() -> list[Path]:
     """What the main page can load (every section, not just the first), the API explorer aside."""
     files = [STATIC_DIR / "index.html", STATIC_DIR / "app.css", STATIC_DIR / "icon.svg"]
