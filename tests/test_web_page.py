@@ -18,7 +18,7 @@ import pytest
 import requests
 from test_serve_e2e import Server, start_server
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, free_port
 
 CHROMIUM = Path(os.environ.get("SUBLARR_TEST_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "web"
@@ -130,6 +130,33 @@ def test_unreachable_server_message_and_reconnection(page, server):
     page.unroute("**/api/v1/**")
     page.wait_for_selector("#status[data-kind=ok]")  # signed in by itself once it answers
     assert page.is_visible("#nav")
+
+
+def test_reconnects_when_the_server_comes_back(browser, tmp_path):
+    data_dir, port = tmp_path / "data", free_port()
+    first = start_server(data_dir, port=port)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        sign_in(page, first, "events")
+        first.process.terminate()
+        first.process.wait(30)
+        page.wait_for_selector("#status[data-kind=wait]")  # "reconnecting…"
+        shot(page, "server-stopped-reconnecting")
+        second = start_server(data_dir, port=port)  # the same data, so the same key
+        try:
+            page.wait_for_selector("#status[data-kind=ok]", timeout=30_000)
+            assert page.is_visible("#nav")  # still signed in
+            fired = second.api("POST", "/events/batch_complete/emit", json={"total": 2})
+            page.wait_for_selector(f"#events-list button:has-text('{fired.json()['event_id']}')")
+        finally:
+            second.process.terminate()
+            second.process.wait(30)
+    finally:
+        context.close()
+        if first.process.poll() is None:
+            first.process.kill()
 
 
 def test_event_emitted_through_the_api_appears_live(page, server):

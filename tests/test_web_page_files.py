@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from sublarr.core.web.page import STATIC_DIR
+from sublarr.core.web.page.blueprint import GZIP_LEVEL
 
 from conftest import REPO_ROOT
 
@@ -152,7 +153,9 @@ def first_load_files() -> list[Path]:
 def first_load_bytes() -> tuple[int, int]:
     """(raw, gzip-compressed) bytes of ``first_load_files``, compressed as the server sends them."""
     raw = sum(p.stat().st_size for p in first_load_files())
-    packed = sum(len(gzip.compress(p.read_bytes(), compresslevel=9, mtime=0)) for p in first_load_files())
+    packed = sum(
+        len(gzip.compress(p.read_bytes(), compresslevel=GZIP_LEVEL, mtime=0)) for p in first_load_files()
+    )
     return raw, packed
 
 

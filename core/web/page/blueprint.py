@@ -29,6 +29,8 @@ _TYPES = {
 # Text is worth compressing; the rest is sent as is.
 _COMPRESSIBLE = {".html", ".js", ".css", ".svg"}
 _MIN_COMPRESS = 512
+# zlib's default: within a few per cent of level 9 here, at a fraction of the CPU for Swagger UI.
+GZIP_LEVEL = 6
 
 # Only the page's own files run; Swagger UI sets inline styles and uses data: images.
 CONTENT_SECURITY_POLICY = (
@@ -44,7 +46,7 @@ web_page = Blueprint("web_page", __name__)
 def _encoded(path: str, mtime_ns: int, size: int) -> tuple[bytes, bytes, str]:
     """The file's bytes, their gzip form and an ETag; cached per file version."""
     raw = Path(path).read_bytes()
-    packed = gzip.compress(raw, compresslevel=9, mtime=0)
+    packed = gzip.compress(raw, compresslevel=GZIP_LEVEL, mtime=0)
     etag = hashlib.sha256(raw).hexdigest()[:32]
     return raw, packed, etag
 
