@@ -67,7 +67,7 @@ export default {
       const info = events.find((e) => e.name === fireName.value);
       keysHint.textContent = info ? `Payload keys: ${info.payload_keys.join(", ") || "(none)"}. ${info.description}` : "";
       if (!firePayload.value.trim() || firePayload.dataset.auto === "1") {
-        const sample = Object.fromEntries((info ? info.payload_keys : []).map((k) => [k, ""]));
+        const sample = Object.fromEntries((info ? info.payload_keys : []).map((k) => [k, null]));
         firePayload.value = JSON.stringify(sample, null, 2);
         firePayload.dataset.auto = "1";
       }
