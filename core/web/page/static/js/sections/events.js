@@ -5,6 +5,12 @@ import { field, h, jsonBlock, message, replace, select, when } from "../dom.js";
 
 const SHOWN = 200;
 
+/** The time of day of an ISO date-time (the list is of recent events). */
+function clock(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString();
+}
+
 export default {
   title: "Live events",
   async mount(root, { api, live, catalog }) {
@@ -24,7 +30,7 @@ export default {
           dataset: { event: event.name },
           onclick: () => { openId = event; show(event); render(); },
         },
-        h("span", { class: "muted" }, when(event.at)),
+        h("span", { class: "muted", title: when(event.at) }, clock(event.at)),
         h("span", { class: "name" }, event.name),
         h("span", { class: "mono muted" }, event.id)));
     }
