@@ -8,6 +8,7 @@ with one reason: `make test` with CI=true or SUBLARR_START_BROWSER=1 installs ch
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -280,6 +281,43 @@ def test_a_weight_change_changes_the_explained_score(page, server):
     page.click("#reset-episode")
     expect(page.locator("#score-total")).to_have_text(str(before), timeout=WAIT_MS)
     assert server.api("GET", "/scoring/weights").json()["stored"]["episode"] == {}
+
+
+def test_provider_modifiers_and_preset_export_and_import(page, server, tmp_path):
+    sign_in(page, server, "scoring")
+    page.fill("#m-new-name", "opensubtitles")
+    page.fill("#m-new-value", "-25")
+    page.get_by_role("button", name="Add modifier").click()
+    page.wait_for_selector("#modifiers-table #m-opensubtitles")
+    assert server.api("GET", "/scoring/modifiers").json()["modifiers"] == {"opensubtitles": -25}
+
+    with page.expect_download() as download:
+        page.click("#export-preset")
+    exported = tmp_path / "preset.json"
+    download.value.save_as(exported)
+    preset = json.loads(exported.read_text())
+    assert preset["provider_modifiers"] == {"opensubtitles": -25}
+
+    preset["weights"] = {"episode": {"hash": 400}, "movie": {}}
+    preset["provider_modifiers"] = {"addic7ed": 5}
+    exported.write_text(json.dumps(preset))
+    page.set_input_files("#preset-file", str(exported))
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Import preset").click()
+    page.wait_for_selector("text=Imported: 1 episode, 0 movie weight override(s), 1 modifier(s).")
+    assert page.input_value("#w-episode-hash") == "400"
+    page.wait_for_selector("#modifiers-table #m-addic7ed")
+    assert page.locator("#m-opensubtitles").count() == 0  # replaced, all or nothing
+    shot(page, "scoring-preset-imported")
+
+    exported.write_text(json.dumps({**preset, "weights": {"episode": {"hash": 5000}}}))
+    page.set_input_files("#preset-file", str(exported))
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Import preset").click()
+    page.wait_for_selector(".msg-error:has-text('Nothing changed')")
+    assert server.api("GET", "/scoring/weights").json()["stored"]["episode"] == {"hash": 400}
+    cleared = server.api("POST", "/scoring/import", json={**preset, "weights": {}, "provider_modifiers": {}})
+    assert cleared.status_code == 200, cleared.text
 
 
 def _wait_for_log(server: Server, webhook_id: int, count: int) -> list[dict]:
