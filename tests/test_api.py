@@ -211,7 +211,7 @@ def test_hook_test_runs_the_script_and_logs_it(api_client, script):
     assert body["success"] is True and body["exit_code"] == 0 and body["kind"] == "script"
     assert "got" in body["stdout"]
 
-    logs = api_client.get(f"{API}/hooks/logs?hook_id={hook['id']}").get_json()
+    logs = api_client.get(f"{API}/hooks/logs?hook_id={hook['id']}&include_total=true").get_json()
     assert logs["total"] == 1 and logs["logs"][0]["hook_id"] == hook["id"]
     assert logs["logs"][0]["success"] is True
 
@@ -234,22 +234,44 @@ def logged(sublarr_app):
 
 
 def test_logs_filter_and_page(api_client, logged):
-    everything = api_client.get(f"{API}/hooks/logs").get_json()
-    assert everything["total"] == 8 and len(everything["logs"]) == 8
-    page = api_client.get(f"{API}/hooks/logs?hook_id=1&limit=2&offset=1").get_json()
-    assert page["total"] == 5 and page["limit"] == 2 and page["offset"] == 1
-    assert [log["exit_code"] for log in page["logs"]] == [3, 2]  # newest first
-    assert api_client.get(f"{API}/hooks/logs?webhook_id=7").get_json()["total"] == 3
+    everything = api_client.get(f"{API}/hooks/logs?include_total=true").get_json()
+    assert everything["total"] == 8 and len(everything["logs"]) == 8 and everything["next_cursor"] is None
+    assert api_client.get(f"{API}/hooks/logs").get_json()["total"] is None  # counted on request only
+    first = api_client.get(f"{API}/hooks/logs?hook_id=1&limit=2&include_total=1").get_json()
+    assert (
+        first["total"] == 5
+        and first["limit"] == 2
+        and set(first) == {"logs", "next_cursor", "total", "limit"}
+    )
+    assert [log["exit_code"] for log in first["logs"]] == [4, 3]  # newest first
+    page = api_client.get(f"{API}/hooks/logs?hook_id=1&limit=2&cursor={first['next_cursor']}").get_json()
+    assert [log["exit_code"] for log in page["logs"]] == [2, 1]
+    # offset (deprecated) still pages
+    offset_page = api_client.get(f"{API}/hooks/logs?hook_id=1&limit=2&offset=1").get_json()
+    assert [log["exit_code"] for log in offset_page["logs"]] == [3, 2]
+    assert api_client.get(f"{API}/hooks/logs?webhook_id=7&include_total=true").get_json()["total"] == 3
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=100000", "offset=-1", "hook_id=0", "hook_id=abc"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=100000",
+        "offset=-1",
+        "hook_id=0",
+        "hook_id=abc",
+        "success=maybe",
+        "cursor=",
+        "cursor=abc",
+    ],
+)
 def test_logs_refuse_bad_queries(api_client, query):
     assert error_of(api_client.get(f"{API}/hooks/logs?{query}"), 422)
 
 
 def test_clear_logs(api_client, logged):
     assert api_client.delete(f"{API}/hooks/logs?webhook_id=7").get_json() == {"deleted": 3}
-    assert api_client.get(f"{API}/hooks/logs").get_json()["total"] == 5
+    assert api_client.get(f"{API}/hooks/logs?include_total=true").get_json()["total"] == 5
     assert api_client.delete(f"{API}/hooks/logs").get_json() == {"deleted": 5}
     assert error_of(api_client.delete(f"{API}/hooks/logs?hook_id=x"), 422)
 

@@ -216,7 +216,7 @@ def test_event_reaches_socketio_and_a_signed_webhook(server, webhook_receiver):
     while not logs["logs"] and time.monotonic() < deadline:  # the log row follows the delivery
         time.sleep(0.1)
         logs = server.api("GET", f"/hooks/logs?webhook_id={created.json()['id']}").json()
-    assert logs["total"] == 1, logs
+    assert len(logs["logs"]) == 1 and logs["next_cursor"] is None, logs
     assert logs["logs"][0]["success"] is True and logs["logs"][0]["status_code"] == 200, logs
 
 

@@ -11,7 +11,8 @@
     sublarr webhooks list [--json]          # secrets and header values masked
     sublarr webhooks test ID
     sublarr webhooks remove ID
-    sublarr logs [--hook N | --webhook N] [--limit 50] [--json]
+    sublarr logs [--hook N] [--webhook N] [--event NAME] [--failed | --succeeded] [--delivery ID]
+                 [--limit 50] [--json]
 
 ``list``, ``test`` and ``remove`` are made once for both kinds by ``target_group``; each
 kind adds its own ``add``.
@@ -235,11 +236,31 @@ def webhooks_add(
 @click.command("logs")
 @click.option("--hook", "hook_id", type=int, help="Only this hook's runs.")
 @click.option("--webhook", "webhook_id", type=int, help="Only this webhook's deliveries.")
+@click.option("--event", "event_name", help="Only attempts for this event.")
+@click.option(
+    "--failed/--succeeded", "success", default=None, help="Only failed (or only successful) attempts."
+)
+@click.option("--delivery", "delivery_id", help="Only attempts of this delivery (its webhook-id).")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def logs_command(hook_id: int | None, webhook_id: int | None, limit: int, as_json: bool) -> None:
+def logs_command(
+    hook_id: int | None,
+    webhook_id: int | None,
+    event_name: str | None,
+    success: bool | None,
+    delivery_id: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
     """Show the hook and webhook execution log, newest first."""
-    rows = get_hook_logs(hook_id=hook_id, webhook_id=webhook_id, limit=limit)
+    rows = get_hook_logs(
+        hook_id=hook_id,
+        webhook_id=webhook_id,
+        limit=limit,
+        event_name=event_name,
+        success=None if success is None else not success,
+        delivery_id=delivery_id,
+    )
     print_rows(
         rows,
         as_json,

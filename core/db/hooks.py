@@ -44,6 +44,7 @@ Every committed change of a hook's or webhook's configuration made here changes
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import threading
@@ -52,11 +53,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, literal_column, or_, select, update
 
 from sublarr.core.db.engine import get_engine
 from sublarr.core.db.models import HookConfig, HookLog, WebhookConfig, utcnow_iso
-from sublarr.core.db.prepared import run_prepared
+from sublarr.core.db.prepared import insert_prepared, run_prepared
 from sublarr.core.db.validators import (
     check_bool,
     check_event_name,
@@ -448,7 +449,10 @@ _LOG_FIELDS = (
     "stdout", "stderr", "error", "duration_ms", "triggered_at", "delivery_id",
 )  # fmt: skip
 _LOG = HookLog.__table__
-_LOG_INSERT = insert(_LOG).values({name: bindparam(name) for name in _LOG_FIELDS}).returning(*_LOG.c)
+# SQLite gives the new id as the cursor's lastrowid (see insert_prepared); PostgreSQL returns it.
+_LOG_INSERT = insert(_LOG).values({name: bindparam(name) for name in _LOG_FIELDS})
+_LOG_INSERT_RETURNING_ID = _LOG_INSERT.returning(_LOG.c.id)
+_LOG_COLUMNS = tuple(_LOG.c.keys())
 
 
 def write_log(
@@ -472,26 +476,24 @@ def write_log(
     The only writer of ``hook_log``: values are not checked here (``log_hook_execution``
     checks what users pass; the delivery pipeline passes what it measured).
     """
-    rows, _ = run_prepared(
-        conn,
-        _LOG_INSERT,
-        {
-            "hook_id": hook_id,
-            "webhook_id": webhook_id,
-            "event_name": event_name,
-            "hook_type": hook_type,
-            "success": int(success),
-            "exit_code": exit_code,
-            "status_code": status_code,
-            "stdout": storable_text(stdout),
-            "stderr": storable_text(stderr),
-            "error": storable_text(error),
-            "duration_ms": float(duration_ms),
-            "triggered_at": utcnow_iso(),
-            "delivery_id": delivery_id,
-        },
-    )
-    record = dict(zip(_LOG.c.keys(), rows[0]))
+    values: dict[str, Any] = {
+        "hook_id": hook_id,
+        "webhook_id": webhook_id,
+        "event_name": event_name,
+        "hook_type": hook_type,
+        "success": int(success),
+        "exit_code": exit_code,
+        "status_code": status_code,
+        "stdout": storable_text(stdout),
+        "stderr": storable_text(stderr),
+        "error": storable_text(error),
+        "duration_ms": float(duration_ms),
+        "triggered_at": utcnow_iso(),
+        "delivery_id": delivery_id,
+    }
+    statement = _LOG_INSERT if conn.dialect.name == "sqlite" else _LOG_INSERT_RETURNING_ID
+    values["id"] = insert_prepared(conn, statement, values)
+    record = {name: values[name] for name in _LOG_COLUMNS}  # what was stored, in column order
     record["success"] = bool(record["success"])
     return record
 
@@ -536,37 +538,98 @@ def log_hook_execution(
         return write_log(conn, **values)
 
 
-def _log_filter(hook_id: Any, webhook_id: Any) -> list[Any]:
+def _log_filter(
+    hook_id: Any,
+    webhook_id: Any,
+    event_name: Any = None,
+    success: Any = None,
+    delivery_id: Any = None,
+) -> list[Any]:
+    """The WHERE terms of a log query; each filter given narrows it (they combine with AND)."""
     conditions = []
     if hook_id is not None:
         conditions.append(HookLog.hook_id == check_id("hook_id", hook_id))
     if webhook_id is not None:
         conditions.append(HookLog.webhook_id == check_id("webhook_id", webhook_id))
+    if event_name is not None:
+        conditions.append(HookLog.event_name == check_str("event_name", event_name, NAME_MAX_CHARS))
+    if success is not None:
+        # A literal, so failures are read from the partial index ix_hook_log_success.
+        conditions.append(HookLog.success == literal_column("1" if check_bool("success", success) else "0"))
+    if delivery_id is not None:
+        conditions.append(HookLog.delivery_id == check_str("delivery_id", delivery_id, NAME_MAX_CHARS))
     return conditions
 
 
 def get_hook_logs(
-    hook_id: int | None = None, webhook_id: int | None = None, limit: int = 50, offset: int = 0
+    hook_id: int | None = None,
+    webhook_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    *,
+    before_id: int | None = None,
+    event_name: str | None = None,
+    success: bool | None = None,
+    delivery_id: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Log records newest first, optionally of one hook and/or one webhook."""
-    conditions = _log_filter(hook_id, webhook_id)
+    """Log records newest first (highest id first), optionally filtered; each filter narrows.
+
+    ``before_id`` pages by cursor: only records with a smaller id (the id of the last
+    record of the previous page), so a page costs the same however deep in the log, and
+    records logged meanwhile never shift a page. ``offset`` still works but costs time
+    proportional to it.
+    """
+    conditions = _log_filter(hook_id, webhook_id, event_name, success, delivery_id)
+    if before_id is not None:
+        conditions.append(HookLog.id < check_int("before_id", before_id, 0, 2**62))
     checked_limit, checked_offset = check_page(limit, offset, max_limit=MAX_LIST_LIMIT, allow_none=False)
-    query = (
-        select(HookLog.__table__)
-        .where(*conditions)
-        .order_by(HookLog.triggered_at.desc(), HookLog.id.desc())
-        .limit(checked_limit)
-        .offset(checked_offset)
-    )
+    query = select(_LOG).where(*conditions).order_by(HookLog.id.desc()).limit(checked_limit)
+    if checked_offset:
+        query = query.offset(checked_offset)
     with get_engine().connect() as conn:
         return [_record(HookLog, row) for row in conn.execute(query)]
 
 
-def get_hook_log_count(hook_id: int | None = None, webhook_id: int | None = None) -> int:
-    """How many log records there are (of one hook and/or one webhook)."""
-    conditions = _log_filter(hook_id, webhook_id)
+def get_hook_log_count(
+    hook_id: int | None = None,
+    webhook_id: int | None = None,
+    *,
+    event_name: str | None = None,
+    success: bool | None = None,
+    delivery_id: str | None = None,
+) -> int:
+    """How many log records there are (matching the filters, as ``get_hook_logs``).
+
+    Counting reads every matching record: ask for it only when the number is needed.
+    """
+    conditions = _log_filter(hook_id, webhook_id, event_name, success, delivery_id)
     with get_engine().connect() as conn:
-        return int(conn.execute(select(func.count(HookLog.id)).where(*conditions)).scalar() or 0)
+        return int(conn.execute(select(func.count()).select_from(_LOG).where(*conditions)).scalar() or 0)
+
+
+_CURSOR_PREFIX = "log:"
+
+
+def log_cursor(log_id: int) -> str:
+    """The opaque cursor of the page after the record ``log_id`` (see ``parse_log_cursor``)."""
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{int(log_id)}".encode()).decode("ascii").rstrip("=")
+
+
+def parse_log_cursor(cursor: str) -> int:
+    """The record id a cursor of ``log_cursor`` names; ``ValidationError`` for anything else."""
+    refused = ValidationError("cursor", "is not a cursor of this log (use next_cursor of a previous page)")
+    if not isinstance(cursor, str) or not 0 < len(cursor) <= 64:
+        raise refused
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        raise refused from None
+    number = text.removeprefix(_CURSOR_PREFIX)
+    if not text.startswith(_CURSOR_PREFIX) or not number.isdigit() or len(number) > 18:
+        raise refused
+    if log_cursor(int(number)) != cursor:  # only the spelling log_cursor makes
+        raise refused
+    return int(number)
 
 
 def _delete_logs(*conditions: Any) -> int:

@@ -138,10 +138,21 @@ class HookLog(Base):
 
     __tablename__ = "hook_log"
     __table_args__ = (
-        Index("ix_hook_log_hook_id", "hook_id"),
-        Index("ix_hook_log_webhook_id", "webhook_id"),
+        # The plan's indexes on hook_id and webhook_id also order by id (0004), so a page of
+        # one hook's or webhook's log is an index range, whatever the log's size.
+        Index("ix_hook_log_hook_id", "hook_id", "id"),
+        Index("ix_hook_log_webhook_id", "webhook_id", "id"),
         Index("ix_hook_log_triggered_at", "triggered_at"),
         Index("ix_hook_log_delivery_id", "delivery_id"),
+        # 0004: the log filtered by event, and its failures (a partial index: only failed rows).
+        Index("ix_hook_log_event_name", "event_name", "id"),
+        Index(
+            "ix_hook_log_success",
+            "success",
+            "id",
+            sqlite_where=text("success = 0"),
+            postgresql_where=text("success = 0"),
+        ),
         {"sqlite_autoincrement": True},
     )
     _bool_columns = frozenset({"success"})
@@ -218,6 +229,10 @@ class WebhookOption(Base):
     disabled_reason: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default=text("''"))
 
 
+PENDING = text("status = 'pending'")
+RUNNING = text("status = 'running'")
+
+
 class Delivery(Base):
     """One queued run of a script hook or webhook for one event; its id is kept across attempts.
 
@@ -228,7 +243,14 @@ class Delivery(Base):
     """
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        # 0004: each status class has its own small index, so no query on one class reads the
+        # others' rows: claims read the due pending rows in order (a partial index of pending
+        # rows only), lease checks the running rows, purges the finished rows by finish time.
+        Index("ix_deliveries_due", "next_attempt_at", "id", sqlite_where=PENDING, postgresql_where=PENDING),
+        Index("ix_deliveries_running", "lease_until", sqlite_where=RUNNING, postgresql_where=RUNNING),
+        Index("ix_deliveries_finished_at", "finished_at"),
+    )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
     kind: Mapped[str] = mapped_column(Text, nullable=False)

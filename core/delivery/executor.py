@@ -16,6 +16,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -97,14 +98,27 @@ class DeliveryExecutor:
 
     # -- queued deliveries ----------------------------------------------------------------
 
-    def run(self, row: dict[str, Any], owner: str | None) -> DeliveryResult | None:
-        """Run one attempt of a claimed delivery row; ``None`` when it was skipped."""
+    def run(
+        self,
+        row: dict[str, Any],
+        owner: str | None,
+        recorded: Callable[[Exception | None], None] | None = None,
+    ) -> DeliveryResult | None:
+        """Run one attempt of a claimed delivery row; ``None`` when it was skipped.
+
+        Without ``recorded`` the attempt is written before ``run`` returns. With it, the
+        attempt is written with the next group of attempts (``record_attempt_later``) and
+        ``run`` returns at once; ``recorded(None)`` follows once it is written (and its
+        events are emitted), ``recorded(error)`` when it could not be written at all.
+        """
         target = subscriptions.target(row["kind"], row["target_id"])
         if target is None or not target["enabled"]:
             label = TARGET_TABLES[row["kind"]].label
             reason = f"{label} {row['target_id']} " + ("was deleted" if target is None else "is disabled")
             deliveries.skip_delivery(row["id"], owner, reason)
             logger.info("delivery %s skipped: %s", row["id"], reason)
+            if recorded is not None:
+                recorded(None)
             return None
         try:
             result = self.attempt(row, target, json.loads(row["payload"]), queued=True)
@@ -112,7 +126,32 @@ class DeliveryExecutor:
             logger.exception("attempt of delivery %s raised", row["id"])
             result = self._internal_failure(row, target, exc)
         final = result.outcome != "pending"
-        record = self._record(row, owner, result, final)
+        state = self._state(row, owner, result, final)
+        if recorded is None:
+            self._recorded(row, target, result, self._record(result, state))
+            return result
+
+        def written(record: deliveries.AttemptRecord | None, error: Exception | None) -> None:
+            if record is None:
+                try:
+                    record = self._record_again(result, state, error or RuntimeError("not written"))
+                except Exception as again:  # noqa: BLE001 - handed to the pool, which logs it
+                    recorded(again)
+                    return
+            self._recorded(row, target, result, record)
+            recorded(None)
+
+        deliveries.record_attempt_later(written, **result.attempt_fields(), **state)
+        return result
+
+    def _recorded(
+        self,
+        row: dict[str, Any],
+        target: dict[str, Any],
+        result: DeliveryResult,
+        record: deliveries.AttemptRecord,
+    ) -> None:
+        """What follows a written attempt: the log line, ``hook_executed``, ``webhook_disabled``."""
         result.log_id = record.log_id
         result.webhook_disabled = record.disabled
         level = logging.INFO if result.success else logging.WARNING
@@ -127,21 +166,20 @@ class DeliveryExecutor:
             result.outcome,
             f" ({result.error})" if result.error else "",
         )
-        if final and row["event_name"] != META_EVENT:
+        if result.outcome != "pending" and row["event_name"] != META_EVENT:
             self._emit_executed(result)
         if record.disabled:
             self._emit_disabled(
                 target, record.disabled_reason, record.consecutive_failures, result.status_code
             )
-        return result
 
     _gone_reason = "the receiver answered 410 Gone"
 
-    def _record(
+    def _state(
         self, row: dict[str, Any], owner: str | None, result: DeliveryResult, final: bool
-    ) -> deliveries.AttemptRecord:
-        """Write the attempt; if that fails, write it again without its output (then raise)."""
-        state = {
+    ) -> dict[str, Any]:
+        """The delivery-state arguments of ``record_attempt`` for this attempt."""
+        return {
             "delivery_id": row["id"],
             "owner": owner,
             "next_attempt_at": result.next_attempt_at,
@@ -149,13 +187,25 @@ class DeliveryExecutor:
             "disable_reason": self._gone_reason if result.status_code == 410 else "",
             "failure_threshold": self.settings.webhook_failure_threshold,
         }
+
+    def _record(self, result: DeliveryResult, state: dict[str, Any]) -> deliveries.AttemptRecord:
+        """Write the attempt; if that fails, write it again without its output (then raise)."""
         try:
             return deliveries.record_attempt(**result.attempt_fields(), **state)
-        except Exception as exc:
-            logger.exception("could not record attempt %d of delivery %s", result.attempt, row["id"])
-            note = f"the attempt's output could not be stored ({deliveries.describe_storage_failure(exc)})"
-            result.stdout = result.stderr = ""
-            result.error = f"{result.error}; {note}" if result.error else note
+        except Exception as exc:  # noqa: BLE001 - logged by _record_again
+            return self._record_again(result, state, exc)
+
+    def _record_again(
+        self, result: DeliveryResult, state: dict[str, Any], exc: Exception
+    ) -> deliveries.AttemptRecord:
+        """Write an attempt whose write failed once more, without its output (which may be the cause)."""
+        logger.error(
+            "could not record attempt %d of delivery %s", result.attempt, state["delivery_id"], exc_info=exc
+        )
+        reason = deliveries.describe_storage_failure(exc)
+        note = f"the attempt's output could not be stored ({reason})"
+        result.stdout = result.stderr = ""
+        result.error = f"{result.error}; {note}" if result.error else note
         return deliveries.record_attempt(**result.attempt_fields(), **state)
 
     def _internal_failure(

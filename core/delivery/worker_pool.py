@@ -44,6 +44,8 @@ from sublarr.core.settings import Settings, current_settings
 logger = logging.getLogger(__name__)
 
 PURGE_AFTER_SECONDS = 7 * 24 * 3600
+PURGE_ROWS_PER_TURN = 5000  # old finished deliveries purged per dispatcher turn (in small batches)
+PURGE_PAUSE_SECONDS = 0.01
 UNEXPECTED_ERROR_DELAY = 30.0  # a delivery whose run raised (a bug, a database outage) waits this long
 _STOP = None
 IDLE_WAKE_SECONDS = 1.0
@@ -121,6 +123,7 @@ class WorkerPool:
         self._workers: list[_Joinable] = []
         self.started = False
         self.completed = 0
+        self._purge_left = False
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -227,7 +230,16 @@ class WorkerPool:
         deliveries.renew_leases(self.owner, self.settings.delivery_lease)
         deliveries.release_expired()
         deliveries.release_dead_owners()
-        deliveries.purge_finished(PURGE_AFTER_SECONDS)
+        self._purge_left = True
+
+    def _purge_some(self) -> None:
+        """Purge up to ``PURGE_ROWS_PER_TURN`` old finished deliveries; the rest on the next turns.
+
+        A large backlog of history is purged a slice per dispatcher turn, between claims,
+        so deliveries keep flowing while it goes.
+        """
+        purged = deliveries.purge_finished(PURGE_AFTER_SECONDS, max_rows=PURGE_ROWS_PER_TURN)
+        self._purge_left = purged >= PURGE_ROWS_PER_TURN
 
     def _dispatch_loop(self) -> None:
         lease = self.settings.delivery_lease
@@ -240,6 +252,8 @@ class WorkerPool:
                 if time.monotonic() - last_maintenance >= maintain_every:
                     self._maintain()
                     last_maintenance = time.monotonic()
+                if self._purge_left:
+                    self._purge_some()
                 with self._cond:
                     free = self.capacity - len(self._claimed)
                     self._reserved = max(0, free)
@@ -270,6 +284,8 @@ class WorkerPool:
                 if failing is not None:
                     logger.warning("delivery dispatcher works again (was: %s)", failing)
                     failing = None
+            if self._purge_left:
+                wait = min(wait, PURGE_PAUSE_SECONDS)  # more history to purge: soon, between claims
             with self._cond:
                 if not self._wake and not self._stopping.is_set() and wait > 0:
                     self._cond.wait(min(wait, maintain_every))
@@ -287,25 +303,36 @@ class WorkerPool:
             with self._cond:
                 self._running.add(row["id"])
             try:
-                self.executor.run(row, self.owner)
-            except Exception:  # one broken delivery must not kill the worker
-                logger.exception(
-                    "delivery %s failed unexpectedly; retried in %g s", row["id"], UNEXPECTED_ERROR_DELAY
-                )
-                try:
-                    deliveries.reschedule(row["id"], self.owner, UNEXPECTED_ERROR_DELAY, "internal error")
-                except Exception:  # its lease brings it back
-                    logger.exception("could not reschedule delivery %s", row["id"])
-            finally:
-                with self._cond:
-                    self._running.discard(row["id"])
-                    self._claimed.discard(row["id"])
-                    self.completed += 1
-                    # Wake the dispatcher when half the capacity is free, so it claims in
-                    # batches rather than one row per finished delivery.
-                    if len(self._claimed) + self._reserved <= self.capacity - self.refill_batch:
-                        self._wake = True
-                        self._cond.notify_all()
+                # Returns once the attempt is made; it is written with the next group of
+                # attempts, and _finished follows the write (this worker goes on meanwhile).
+                self.executor.run(row, self.owner, recorded=lambda error, row=row: self._finished(row, error))
+            except Exception as exc:  # noqa: BLE001 - one broken delivery must not kill the worker (logged)
+                self._finished(row, exc)
+
+    def _finished(self, row: dict[str, Any], error: Exception | None) -> None:
+        """A delivery's attempt is written (or failed unexpectedly: ``error``); free its place."""
+        if error is not None:
+            logger.error(
+                "delivery %s failed unexpectedly; retried in %g s",
+                row["id"],
+                UNEXPECTED_ERROR_DELAY,
+                exc_info=error,
+            )
+            try:
+                deliveries.reschedule(row["id"], self.owner, UNEXPECTED_ERROR_DELAY, "internal error")
+            except Exception:  # its lease brings it back
+                logger.exception("could not reschedule delivery %s", row["id"])
+        with self._cond:
+            if row["id"] not in self._claimed:
+                return  # already counted
+            self._running.discard(row["id"])
+            self._claimed.discard(row["id"])
+            self.completed += 1
+            # Wake the dispatcher when half the capacity is free, so it claims in
+            # batches rather than one row per finished delivery.
+            if len(self._claimed) + self._reserved <= self.capacity - self.refill_batch:
+                self._wake = True
+                self._cond.notify_all()
 
 
 # -- the current pool ----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 
 from sublarr.core.db import hooks as store
 from sublarr.core.delivery import admin
+from sublarr.core.errors import ValidationError
 from sublarr.core.web.schemas import (
     DeletedSchema,
     HookCreateSchema,
@@ -53,14 +54,31 @@ hooks_api = target_blueprint(
 @hooks_api.get("/logs")
 @hooks_api.input(LogQuerySchema, location="query", arg_name="query")
 @hooks_api.output(HookLogListSchema)
-@hooks_api.doc(summary="Execution log of hooks and webhook deliveries, newest first")
+@hooks_api.doc(
+    summary="Execution log of hooks and webhook deliveries, newest first, a page at a time",
+    description=(
+        "Pages by cursor: pass the next_cursor of a page as cursor to get the next (older) one; "
+        "next_cursor is null on the last page. Filters combine. total is counted only with "
+        "include_total=true. offset is deprecated (it cannot be combined with cursor)."
+    ),
+)
 def get_logs(query: dict[str, Any]) -> dict[str, Any]:
-    hook_id, webhook_id = query.get("hook_id"), query.get("webhook_id")
+    filters = {name: query.get(name) for name in ("hook_id", "webhook_id")}
+    filters.update({name: query[name] for name in ("event_name", "success", "delivery_id") if name in query})
+    if "cursor" in query and query.get("offset"):
+        raise ValidationError("offset", "cannot be combined with cursor (offset is deprecated: use cursor)")
+    before_id = store.parse_log_cursor(query["cursor"]) if "cursor" in query else None
+    limit = query["limit"]
+    rows = store.get_hook_logs(
+        **filters, limit=limit + 1, offset=query.get("offset") or 0, before_id=before_id
+    )  # one more than asked: whether a next page exists
+    more = len(rows) > limit
+    rows = rows[:limit]
     return {
-        "logs": store.get_hook_logs(hook_id, webhook_id, query["limit"], query["offset"]),
-        "total": store.get_hook_log_count(hook_id, webhook_id),
-        "limit": query["limit"],
-        "offset": query["offset"],
+        "logs": rows,
+        "next_cursor": store.log_cursor(rows[-1]["id"]) if more else None,
+        "total": store.get_hook_log_count(**filters) if query["include_total"] else None,
+        "limit": limit,
     }
 
 

@@ -239,8 +239,25 @@ class LogFilterSchema(Schema):
 
 
 class LogQuerySchema(LogFilterSchema):
+    """One page of the log, newest first; the next page by ``cursor`` (``next_cursor`` of this one)."""
+
     limit = Integer(strict=False, load_default=50, validate=Range(1, 1000))
-    offset = Integer(strict=False, load_default=0, validate=Range(0, 10**9))
+    cursor = String(
+        validate=Length(1, 64),
+        metadata={"description": "next_cursor of the previous page (opaque); omit for the newest page"},
+    )
+    event_name = String(validate=Length(1, 200), metadata={"description": "Only attempts for this event"})
+    success = Boolean(metadata={"description": "Only successful (true) or failed (false) attempts"})
+    delivery_id = String(validate=Length(1, 200), metadata={"description": "Only attempts of this delivery"})
+    include_total = Boolean(
+        load_default=False,
+        metadata={"description": "Also count the matching records (reads them all: slow on a large log)"},
+    )
+    offset = Integer(
+        strict=False,
+        validate=Range(0, 10**9),
+        metadata={"description": "Deprecated (costs time proportional to it): use cursor"},
+    )
 
 
 class HookLogSchema(Schema):
@@ -271,9 +288,17 @@ class HookLogSchema(Schema):
 
 class HookLogListSchema(Schema):
     logs = List(Nested(HookLogSchema), required=True)
-    total = Integer(required=True)
+    next_cursor = String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "cursor of the next (older) page; null on the last page"},
+    )
+    total = Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "How many records match; null unless include_total=true"},
+    )
     limit = Integer(required=True)
-    offset = Integer(required=True)
 
 
 class DeletedSchema(Schema):
