@@ -23,9 +23,10 @@ run: $(VENV)/.installed
 	$(BIN)/sublarr $(SUBLARR_ARGS) serve
 
 # In CI (CI=true) or with SUBLARR_START_POSTGRES=1 a throwaway PostgreSQL is installed and
-# started so the PostgreSQL tests run; by hand they are skipped with a loud reason. Likewise
-# (CI=true or SUBLARR_START_BROWSER=1) Debian's chromium is installed for the web page's
-# browser tests (tests/test_web_page.py); without it they skip: "BROWSER NOT TESTED".
+# started so the PostgreSQL tests run; by hand they are skipped with a loud reason.
+# Likewise Redis (CI=true or SUBLARR_START_REDIS=1, .ci/start-redis) for the message-queue tests,
+# and Debian's chromium (CI=true or SUBLARR_START_BROWSER=1, .ci/install-chromium) for the web
+# page's browser tests (tests/test_web_page.py); without it they skip: "BROWSER NOT TESTED".
 test: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
@@ -34,6 +35,10 @@ test: $(VENV)/.installed
 	@if [ "$$CI" = "true" ] || [ "$$SUBLARR_START_POSTGRES" = "1" ]; then \
 		SUBLARR_TEST_POSTGRES_URL="$$(bash .ci/start-postgres)" || exit 1; \
 		export SUBLARR_TEST_POSTGRES_URL; \
+	fi; \
+	if [ "$$CI" = "true" ] || [ "$$SUBLARR_START_REDIS" = "1" ]; then \
+		SUBLARR_TEST_REDIS_URL="$$(bash .ci/start-redis)" || exit 1; \
+		export SUBLARR_TEST_REDIS_URL; \
 	fi; \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

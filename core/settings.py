@@ -149,6 +149,16 @@ class _LogLevel(_Parser):
         return level
 
 
+class _MessageQueueUrl(_Parser):
+    kind = "redis:// or rediss:// URL"
+
+    def __call__(self, key: str, value: Any) -> str:
+        url = str(value).strip()
+        if not url.lower().startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError(f"{key}: expected a redis://, rediss:// or unix:// URL, got {url!r}")
+        return url
+
+
 # -- the table -----------------------------------------------------------------------------------------
 
 
@@ -323,6 +333,14 @@ SETTINGS: tuple[Setting, ...] = (
         "connections `sublarr serve` holds at once (Socket.IO clients, HTTP requests, idle "
         "keep-alives); capped by the open-files limit; past it new ones are answered 503 and closed",
     ),
+    Setting(
+        "SUBLARR_MESSAGE_QUEUE",
+        "message_queue",
+        _MessageQueueUrl(),
+        "Redis that carries Socket.IO events between processes (servers, `sublarr worker`, "
+        "`sublarr emit`, host apps): every server's clients get every event; needs the `redis` extra",
+        default_doc="unset: one server follows events other processes store in the database",
+    ),
 )
 
 SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
@@ -370,6 +388,7 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     server_threads: int = 32
     max_connections: int = 10000
+    message_queue: str | None = field(default=None, repr=False)  # may hold a password
 
     @property
     def effective_hooks_dir(self) -> Path:

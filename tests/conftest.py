@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,21 @@ def run_sublarr(
 POSTGRES_URL = os.environ.get("SUBLARR_TEST_POSTGRES_URL", "")
 
 
+REDIS_URL = os.environ.get("SUBLARR_TEST_REDIS_URL", "")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis server's URL (``SUBLARR_TEST_REDIS_URL``); skips (loudly) without one."""
+    if not REDIS_URL:
+        pytest.skip(
+            "REDIS NOT TESTED: set SUBLARR_TEST_REDIS_URL=redis://127.0.0.1:56379/0 "
+            "(`bash .ci/start-redis` starts one) to run the message-queue tests against a real Redis"
+        )
+    pytest.importorskip("redis", reason="the 'redis' extra is not installed")
+    return REDIS_URL
+
+
 def upgrade_in_processes(url: str, count: int) -> list[str]:
     """Run ``upgrade_db(url)`` in ``count`` processes at once; return the revision each printed."""
     code = "import sys; from sublarr.core.db import upgrade_db; print(upgrade_db(sys.argv[1]))"
@@ -131,6 +147,27 @@ def postgres_url():
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db(request, monkeypatch) -> Iterator[str]:
+    """The current database, a fresh migrated one: a SQLite file, then a PostgreSQL schema; its URL.
+
+    Tests that use it run once per database; the PostgreSQL run skips (loudly, like
+    ``postgres_url``) without ``SUBLARR_TEST_POSTGRES_URL``.
+    """
+    if request.param == "sqlite":
+        yield request.getfixturevalue("sublarr_db")
+        return
+    url = request.getfixturevalue("postgres_url")
+    from sublarr.core.db import dispose_db, init_db
+
+    monkeypatch.setenv("SUBLARR_DATABASE_URL", url)  # for code that re-opens the database
+    init_db(url)
+    try:
+        yield url
+    finally:
+        dispose_db()
 
 
 def table_rows() -> dict[str, list[tuple]]:

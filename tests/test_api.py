@@ -51,8 +51,8 @@ def test_catalog_lists_builtin_and_plugin_events(api_client, register_plugin):
     register_plugin(Events(), name="backup")
     body = api_client.get(f"{API}/events/catalog").get_json()
     names = {e["name"]: e for e in body["events"]}
-    assert body["version"] == 1
-    assert names["webhook_received"]["payload_keys"] == [
+    assert body["version"] == 2
+    assert names["webhook_received"]["payload_keys"][:7] == [
         "source",
         "event_type",
         "media_type",
@@ -61,6 +61,9 @@ def test_catalog_lists_builtin_and_plugin_events(api_client, register_plugin):
         "season",
         "episode",
     ]
+    assert {"instance_name", "tvdb_id", "release_group", "relative_path"} <= set(
+        names["webhook_received"]["payload_keys"]
+    )
     assert names["backup.finished"]["source"] == "backup"
 
 
@@ -527,7 +530,7 @@ def test_openapi_document_covers_every_route(api_client, sublarr_app):
         path = rule.rule.replace("<int:", "{").replace("<string:", "{").replace(">", "}")
         routed |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert routed == documented
-    assert len(routed) >= 31  # no route lost (more come with new features)
+    assert len(routed) >= 37  # no route lost (more come with new features)
     emit = spec["paths"]["/api/v1/events/{name}/emit"]["post"]
     assert {"202", "400", "401", "404", "422"} <= set(emit["responses"])
     assert spec["paths"]["/api/v1/health"]["get"]["security"] == []

@@ -21,7 +21,7 @@ from conftest import run_sublarr
 def test_events_prints_the_catalog():
     out = run_sublarr("events")
     assert out.returncode == 0, out.stderr
-    assert "Event catalog v1: " in out.stdout
+    assert "Event catalog v2: " in out.stdout
     for name in EVENT_CATALOG:
         assert name in out.stdout
 
@@ -29,7 +29,7 @@ def test_events_prints_the_catalog():
 def test_events_json_is_the_catalog():
     out = run_sublarr("events", "--json")
     data = json.loads(out.stdout)
-    assert data["version"] == 1
+    assert data["version"] == 2
     assert [e["name"] for e in data["events"]][:14] == list(EVENT_CATALOG)[:14]
     assert all("signal" not in e for e in data["events"])
 

@@ -34,10 +34,10 @@ from sublarr.core.events.catalog import register_event, reset_catalog
 
 from conftest import run_threads, table_rows
 
-pytestmark = pytest.mark.usefixtures("sublarr_db")
+pytestmark = pytest.mark.usefixtures("any_db")  # each test on SQLite and on PostgreSQL
 
 
-def test_plan_task2_verify_snippet(sublarr_db):
+def test_plan_task2_verify_snippet(any_db):
     """The plan's verify snippet, with sublarr.core.db import paths."""
     tables = inspect(get_engine()).get_table_names()
     for t in ["hook_configs", "webhook_configs", "hook_log", "scoring_weights", "provider_score_modifiers"]:
@@ -456,8 +456,8 @@ def test_webhook_trigger_stats_track_consecutive_failures():
     assert table_rows() == before
 
 
-def test_trigger_counts_are_exact_under_8_threads_on_a_sqlite_file(sublarr_db):
-    assert sublarr_db.startswith("sqlite:///") and ":memory:" not in sublarr_db
+def test_trigger_counts_are_exact_under_8_threads_on_a_sqlite_file_and_postgresql(any_db):
+    assert any_db.startswith(("sqlite:///", "postgresql")) and ":memory:" not in any_db
     hook = create_hook_config("h", "batch_complete", "h.sh")
     webhook = create_webhook_config("w", "*", "https://example.com/")
     barrier = threading.Barrier(8)

@@ -21,7 +21,7 @@ from sublarr.core.db.scoring import (
 )
 from sublarr.core.scoring import EPISODE_SCORES, MOVIE_SCORES
 
-pytestmark = pytest.mark.usefixtures("sublarr_db")
+pytestmark = pytest.mark.usefixtures("any_db")  # each test on SQLite and on PostgreSQL
 
 
 def snapshot() -> dict[str, list[tuple]]:

@@ -60,7 +60,15 @@ def _statuses(env: dict[str, str]) -> dict[str, str]:
     return {r["name"]: r["status"] for r in json.loads(out.stdout)}
 
 
-BUILTINS = {"db_weights", "provider_modifiers", "script_hooks", "socketio_bridge", "webhooks"}
+BUILTINS = {
+    "db_weights",
+    "preferences",
+    "provider_modifiers",
+    "script_hooks",
+    "socketio_bridge",
+    "uploader_trust",
+    "webhooks",
+}
 
 
 def test_blockable_and_restrictable(with_example):

@@ -175,7 +175,15 @@ def test_load_plugins_applies_to_builtins_too(monkeypatch):
     set_plugin_manager(None)
     monkeypatch.setenv("SUBLARR_LOAD_PLUGINS", "sublarr")  # the distribution: every built-in
     names = {name for name, _ in load_plugins().list_name_plugin()}
-    assert names == {"db_weights", "provider_modifiers", "script_hooks", "socketio_bridge", "webhooks"}
+    assert names == {
+        "db_weights",
+        "preferences",
+        "provider_modifiers",
+        "script_hooks",
+        "socketio_bridge",
+        "uploader_trust",
+        "webhooks",
+    }
 
     set_plugin_manager(None)
     monkeypatch.setenv("SUBLARR_LOAD_PLUGINS", "Socketio_Bridge")

@@ -29,6 +29,7 @@ from sublarr.core.cli.db import db_group
 from sublarr.core.cli.hooks import hooks_group, logs_command, webhooks_group
 from sublarr.core.cli.serve import config_group, serve_command
 from sublarr.core.cli.tables import format_table
+from sublarr.core.cli.worker import worker_command
 from sublarr.core.errors import SublarrError
 from sublarr.core.events.catalog import describe_catalog
 from sublarr.core.events.emit import emit_event
@@ -39,9 +40,11 @@ from sublarr.core.settings import LOG_LEVELS
 logger = logging.getLogger(__name__)
 
 # Commands that need the configured database; it is opened before they run.
-STORAGE_COMMANDS = frozenset({"score", "weights", "providers", "hooks", "webhooks", "logs", "emit"})
+STORAGE_COMMANDS = frozenset(
+    {"score", "weights", "providers", "preferences", "hooks", "webhooks", "logs", "emit"}
+)
 # Commands that take settings flags of their own and set up the invocation themselves.
-OWN_SETTINGS_COMMANDS = frozenset({"serve", "config"})
+OWN_SETTINGS_COMMANDS = frozenset({"serve", "config", "worker"})
 _REST_KEY = "sublarr.rest_args"
 
 
@@ -246,6 +249,8 @@ cli.add_command(db_group)
 # The server: `sublarr serve`, `sublarr config show`.
 cli.add_command(serve_command)
 cli.add_command(config_group)
+# Delivery workers without HTTP: `sublarr worker`.
+cli.add_command(worker_command)
 
 # Deliveries: `sublarr hooks ...`, `sublarr webhooks ...`, `sublarr logs`.
 cli.add_command(hooks_group)

@@ -50,7 +50,7 @@ def mask_value(key: str, value: Any) -> Any:
     if key in SECRET_KEYS:
         text = str(value)
         return "********" + (text[-4:] if len(text) >= 16 else "")
-    if key == "SUBLARR_DATABASE_URL":
+    if key in ("SUBLARR_DATABASE_URL", "SUBLARR_MESSAGE_QUEUE"):
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
 
@@ -84,9 +84,19 @@ def effective_config(settings: Settings) -> dict[str, Any]:
     help="Where the database and the API key live.  [default: SUBLARR_DATA_DIR]",
 )
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help=_CONFIG_HELP)
+@click.option(
+    "--no-workers",
+    is_flag=True,
+    help="Run the REST API and Socket.IO only; `sublarr worker` processes run the deliveries.",
+)
 @click.pass_context
 def serve_command(
-    ctx: click.Context, host: str | None, port: int | None, data_dir: str | None, config_file: str | None
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    data_dir: str | None,
+    config_file: str | None,
+    no_workers: bool,
 ) -> None:
     """Run the server: REST API, Socket.IO and the hook/webhook workers on one port."""
     from sublarr.core.db.engine import database_url_for, dispose_db, init_db
@@ -102,6 +112,10 @@ def serve_command(
     )
     use_settings(ctx, settings, default_log_level="info")
     check_bindable(settings.host, settings.port)
+    if settings.message_queue:
+        from sublarr.core.events.relay import require_redis_client
+
+        require_redis_client(settings.message_queue)
     url = database_url_for(settings)
     init_db(url)  # created and migrated on first start, before any worker runs
     dispose_db()
@@ -109,9 +123,9 @@ def serve_command(
     shown_url = mask_value("SUBLARR_DATABASE_URL", url.render_as_string(hide_password=False))
 
     def on_ready(bound_host: str, bound_port: int) -> None:
-        click.echo(banner(settings, bound_host, bound_port, key, shown_url))
+        click.echo(banner(settings, bound_host, bound_port, key, shown_url, workers=not no_workers))
 
-    status = run_server(settings, on_ready)
+    status = run_server(settings, on_ready, workers=not no_workers)
     click.echo("sublarr stopped." if status == 0 else f"sublarr stopped with status {status}.")
     if status:
         sys.exit(status)

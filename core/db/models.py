@@ -272,3 +272,46 @@ class Delivery(Base):
 
 
 DELIVERY_TABLE_NAMES: tuple[str, ...] = ("webhook_options", "deliveries")
+
+
+# ---- scoring preferences (migration 0005) ---------------------------------------------------
+
+
+class ScoringPreference(Base):
+    """One stored scoring preference: ``pref_key`` (``"hearing_impaired.mode"``) is the JSON ``pref_value``.
+
+    Keys left out keep their default (``sublarr.core.scoring.preferences``).
+    """
+
+    __tablename__ = "scoring_preferences"
+
+    pref_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    pref_value: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[str] = mapped_column(Text, nullable=False, default=utcnow_iso, server_default=_NOW)
+
+
+# ---- cross-process Socket.IO events (migration 0006) ---------------------------------------
+# Not in the plan's five tables: events that processes without a Socket.IO server emitted,
+# which servers on the same database relay to their clients (sublarr.core.events.relay).
+
+
+class RecentEvent(Base):
+    """One event emitted by a process without a Socket.IO server, kept for a few minutes.
+
+    ``id`` only grows (AUTOINCREMENT on SQLite: never reused, even after a prune), so a
+    server follows the table by id. ``message`` is the JSON envelope clients get;
+    ``origin`` names the emitting process (``<host>:<pid>:<random>``); ``created_at`` is
+    Unix seconds (prune by age).
+    """
+
+    __tablename__ = "recent_events"
+    __table_args__ = (Index("ix_recent_events_created_at", "created_at"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[float] = mapped_column(Float, nullable=False)
+    origin: Mapped[str] = mapped_column(Text, nullable=False)
+    event_name: Mapped[str] = mapped_column(Text, nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+RELAY_TABLE_NAMES: tuple[str, ...] = ("recent_events",)

@@ -18,6 +18,7 @@ provider names). Nothing is emitted when nothing was written.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any, cast
@@ -28,10 +29,16 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from sublarr.core.db.engine import session_scope
-from sublarr.core.db.models import ProviderScoreModifier, ScoringWeight, utcnow_iso
+from sublarr.core.db.models import ProviderScoreModifier, ScoringPreference, ScoringWeight, utcnow_iso
 from sublarr.core.errors import NotFoundError, ValidationError
 from sublarr.core.events.emit import emit_event
 from sublarr.core.scoring.cache import invalidate_scoring_cache
+from sublarr.core.scoring.preferences import (
+    DEFAULT_PREFERENCES,
+    default_preferences,
+    merge_preferences,
+    validate_preferences,
+)
 from sublarr.core.scoring.validation import (
     WEIGHT_MAX,
     WEIGHT_MIN,
@@ -51,10 +58,15 @@ __all__ = [
     "get_all_provider_modifiers",
     "get_all_scoring_weights",
     "get_provider_modifier",
+    "get_scoring_preferences",
     "get_scoring_weights",
+    "get_stored_preferences",
     "replace_scoring_config",
+    "replace_scoring_preferences",
+    "reset_scoring_preferences",
     "reset_scoring_weights",
     "set_provider_modifier",
+    "set_scoring_preferences",
     "set_scoring_weights",
 ]
 
@@ -64,6 +76,7 @@ WEIGHT_RANGE = (WEIGHT_MIN, WEIGHT_MAX)
 MODIFIER_RANGE = (WEIGHT_MIN, WEIGHT_MAX)
 SECTION_WEIGHTS = "scoring_weights"
 SECTION_MODIFIERS = "provider_modifiers"
+SECTION_PREFERENCES = "scoring_preferences"
 
 
 def _check_weights(score_type: Any, weights: Any) -> dict[str, int]:
@@ -237,11 +250,17 @@ def delete_provider_modifier(provider_name: str) -> None:
 # ---- whole configuration ---------------------------------------------------------------
 
 
-def replace_scoring_config(weights: Mapping[str, Mapping[str, int]], modifiers: Mapping[str, int]) -> None:
+def replace_scoring_config(
+    weights: Mapping[str, Mapping[str, int]],
+    modifiers: Mapping[str, int],
+    preferences: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
     """Replace every stored weight and modifier in one transaction (preset import).
 
     ``weights`` maps a score type to its overrides (a missing type ends up with none);
-    ``modifiers`` maps provider names to modifiers. Everything is validated first.
+    ``modifiers`` maps provider names to modifiers; ``preferences``, unless ``None``,
+    replaces the stored preferences (keys left out are back to their defaults).
+    Everything is validated first.
     """
     if not isinstance(weights, Mapping):
         raise ValidationError(
@@ -256,8 +275,12 @@ def replace_scoring_config(weights: Mapping[str, Mapping[str, int]], modifiers: 
         check_provider_name(name): check_points(f"modifiers.{name}", value)
         for name, value in modifiers.items()
     }
+    checked_preferences = None if preferences is None else validate_preferences(preferences)
+    changed_preferences: list[str] = []
     now = utcnow_iso()
     with session_scope() as session:
+        if checked_preferences is not None:
+            changed_preferences = replace_scoring_preferences(session, checked_preferences)
         old_weights = session.execute(select(ScoringWeight.score_type, ScoringWeight.weight_key)).all()
         old_modifiers = session.scalars(select(ProviderScoreModifier.provider_name)).all()
         session.execute(delete(ScoringWeight), execution_options={"synchronize_session": False})
@@ -284,3 +307,81 @@ def replace_scoring_config(weights: Mapping[str, Mapping[str, int]], modifiers: 
         + [f"{kind}.{key}" for kind, values in checked_weights.items() for key in values],
     )
     _changed(SECTION_MODIFIERS, list(old_modifiers) + list(checked_modifiers))
+    _changed(SECTION_PREFERENCES, changed_preferences)
+
+
+# ---- scoring preferences ---------------------------------------------------------------
+
+
+def _preference_rows(preferences: Mapping[str, Mapping[str, Any]], now: str) -> list[dict[str, Any]]:
+    return [
+        {"pref_key": f"{section}.{key}", "pref_value": json.dumps(value, sort_keys=True), "updated_at": now}
+        for section, values in preferences.items()
+        for key, value in values.items()
+    ]
+
+
+def get_stored_preferences() -> dict[str, dict[str, Any]]:
+    """The stored preference values only (``{}`` when none): section to key to value.
+
+    A stored row that no longer validates (a key this version does not know) is left out.
+    """
+    with session_scope() as session:
+        rows = session.execute(select(ScoringPreference.pref_key, ScoringPreference.pref_value)).all()
+    stored: dict[str, dict[str, Any]] = {}
+    for pref_key, raw in rows:
+        section, _, key = pref_key.partition(".")
+        try:
+            checked = validate_preferences({section: {key: json.loads(raw)}})
+        except (ValidationError, ValueError):
+            logger.warning("ignoring stored scoring preference %r: not valid in this version", pref_key)
+            continue
+        stored.setdefault(section, {}).update(checked[section])
+    return stored
+
+
+def get_scoring_preferences() -> dict[str, dict[str, Any]]:
+    """Every preference in force: the defaults with the stored values applied."""
+    return merge_preferences(default_preferences(), get_stored_preferences())
+
+
+def set_scoring_preferences(preferences: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Store the (partial) ``preferences``; keys not given keep their value. Returns all in force.
+
+    ``uploader_trust.uploaders`` is one value: the given mapping replaces the stored one.
+    """
+    checked = validate_preferences(preferences)
+    rows = _preference_rows(checked, utcnow_iso())
+    if rows:
+        with session_scope() as session:
+            _upsert(session, ScoringPreference, rows, ["pref_key"])
+        logger.info("scoring preferences set: %s", ", ".join(r["pref_key"] for r in rows))
+        _changed(SECTION_PREFERENCES, [r["pref_key"] for r in rows])
+    return get_scoring_preferences()
+
+
+def reset_scoring_preferences(section: str | None = None) -> dict[str, dict[str, Any]]:
+    """Delete the stored preferences (of one section, or all): the defaults apply. Returns all in force."""
+    if section is not None and section not in DEFAULT_PREFERENCES:
+        raise ValidationError(
+            "section", f"unknown preference {section!r} (known: {', '.join(DEFAULT_PREFERENCES)})"
+        )
+    conditions = [] if section is None else [ScoringPreference.pref_key.startswith(f"{section}.")]
+    with session_scope() as session:
+        removed = session.scalars(select(ScoringPreference.pref_key).where(*conditions)).all()
+        session.execute(
+            delete(ScoringPreference).where(*conditions), execution_options={"synchronize_session": False}
+        )
+    logger.info("scoring preferences reset (%s): %d value(s) removed", section or "all", len(removed))
+    _changed(SECTION_PREFERENCES, list(removed))
+    return get_scoring_preferences()
+
+
+def replace_scoring_preferences(session: Session, preferences: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """In ``session``: make ``preferences`` (validated) the whole stored set; return the keys changed."""
+    old = session.scalars(select(ScoringPreference.pref_key)).all()
+    session.execute(delete(ScoringPreference), execution_options={"synchronize_session": False})
+    rows = _preference_rows(preferences, utcnow_iso())
+    if rows:
+        session.execute(insert(ScoringPreference), rows)
+    return [*old, *(r["pref_key"] for r in rows)]

@@ -15,7 +15,7 @@ import blinker
 
 from sublarr.core.errors import EventRegistrationError
 
-CATALOG_VERSION = 1
+CATALOG_VERSION = 2  # 2: webhook_received carries ids, quality, release group, ...
 
 sublarr_signals = blinker.Namespace()
 
@@ -78,8 +78,37 @@ _BUILTIN_EVENTS: dict[str, tuple[str, str, list[str]]] = {
     ),
     "webhook_received": (
         "Webhook received",
-        "Sonarr or Radarr called sublarr's incoming webhook.",
-        ["source", "event_type", "media_type", "title", "year", "season", "episode"],
+        "Sonarr or Radarr called sublarr's incoming webhook (event_type ImportComplete: Sonarr's "
+        "summary of a whole download, sent beside its per-file Download calls).",
+        [
+            "source",
+            "event_type",
+            "media_type",
+            "title",
+            "year",
+            "season",
+            "episode",
+            # added in catalog version 2
+            "instance_name",
+            "series_id",
+            "movie_id",
+            "episode_id",
+            "tvdb_id",
+            "tmdb_id",
+            "imdb_id",
+            "is_upgrade",
+            "quality",
+            "release_group",
+            "languages",
+            "relative_path",
+            "file_count",
+            "delete_reason",
+            "health_level",
+            "health_message",
+            "health_type",
+            "previous_version",
+            "new_version",
+        ],
     ),
     "config_updated": (
         "Configuration updated",

@@ -69,6 +69,9 @@ def _check_value(event: str, key: str, value: Any, depth: int) -> None:
 
 
 _PATH_START = frozenset("/~\\")
+# Top-level keys holding names people give things: a title is not a path, even one that
+# starts with "/" (a show may be called "/Dev/Null"), so the path check skips them.
+TEXT_KEYS = frozenset({"title", "series_title"})
 
 
 def validate_payload(
@@ -94,7 +97,7 @@ def validate_payload(
         kind = type(value)
         if kind is str:
             # fast path: only strings that could be absolute paths get the full check
-            if value and (value[0] in _PATH_START or value[1:2] == ":"):
+            if value and (value[0] in _PATH_START or value[1:2] == ":") and key not in TEXT_KEYS:
                 _check_value(event, key, value, 0)
         elif kind is not int and value is not None and kind is not bool:
             _check_value(event, key, value, 0)

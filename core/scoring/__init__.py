@@ -21,9 +21,10 @@ from sublarr.core.scoring.compute import (
     effective_weights,
     explain_score,
     format_explanation,
+    min_score_points,
     score_many,
 )
-from sublarr.core.scoring.models import SubtitleResult, VideoQuery
+from sublarr.core.scoring.models import SubtitleResult, VideoQuery, derived_matches
 from sublarr.core.scoring.validation import (
     WEIGHT_MAX,
     WEIGHT_MIN,
@@ -52,6 +53,7 @@ __all__ = [
     "TTLCache",
     "VideoQuery",
     "compute_score",
+    "derived_matches",
     "describe_weights",
     "effective_weights",
     "explain_score",
@@ -59,6 +61,7 @@ __all__ = [
     "invalidate_if_scoring_changed",
     "invalidate_scoring_cache",
     "known_weight_keys",
+    "min_score_points",
     "score_many",
     "stored_scoring_cache",
     "validate_modifier",

@@ -160,13 +160,14 @@ class StorageStatus:
 storage_status = StorageStatus()
 
 
-SCORING_SECTIONS: frozenset[str] = frozenset({"scoring_weights", "provider_modifiers"})
+SCORING_SECTIONS: frozenset[str] = frozenset({"scoring_weights", "provider_modifiers", "scoring_preferences"})
 
 
 def invalidate_if_scoring_changed(event_name: str, payload: dict[str, Any] | None) -> bool:
     """Drop every scoring cache on a ``config_updated`` event that may have changed scoring.
 
-    That is one for the ``scoring_weights`` or ``provider_modifiers`` section, or one that
+    That is one for the ``scoring_weights``, ``provider_modifiers`` or ``scoring_preferences``
+    section, or one that
     names no section. Returns whether the caches were dropped.
     """
     if event_name != "config_updated":

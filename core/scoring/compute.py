@@ -12,7 +12,9 @@ How a score is made::
 
 ``result.score`` and ``result.score_breakdown`` are set; each breakdown term names its
 source: a weight key (``"hash"``), ``"format_bonus"``, ``"provider:<provider name>"`` for a
-per-provider modifier, ``"plugin:<plugin name>"`` for a ``score_modifier`` plugin's points.
+per-provider modifier, ``"plugin:<plugin name>"`` for a ``score_modifier`` plugin's points,
+``"plugin:<plugin name>.<part>"`` for a rule of a plugin that scores by rules
+(``score_modifier_rules``, see ``_resolve_modifiers``).
 
 Speed: the merged weight tables, the per-provider modifiers and the list of
 ``score_modifier`` implementations are resolved together, once per
@@ -27,16 +29,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from operator import attrgetter
 from time import monotonic
 from typing import Any
 
 from sublarr.core.errors import ValidationError
 from sublarr.core.plugin_manager import Implementation, SublarrPluginManager, get_plugin_manager
-from sublarr.core.scoring.cache import on_scoring_invalidated
+from sublarr.core.scoring.cache import TTLCache, on_scoring_invalidated, stored_scoring_cache
 from sublarr.core.scoring.models import ASS_FORMATS, SubtitleResult, VideoQuery
 from sublarr.core.scoring.validation import (
+    check_points,
     check_weights,
     declared_weight_keys,
     validate_provider_modifiers,
@@ -50,6 +53,7 @@ __all__ = [
     "effective_weights",
     "explain_score",
     "format_explanation",
+    "min_score_points",
     "score_many",
 ]
 
@@ -66,7 +70,7 @@ PLUGIN_TERM = "plugin:"
 class _Table:
     """The merged weights of one score type."""
 
-    __slots__ = ("format_bonus", "match_weights", "score_type", "sources", "weights")
+    __slots__ = ("format_bonus", "match_weights", "max_score", "score_type", "sources", "weights")
 
     def __init__(self, score_type: str, weights: dict[str, int], sources: dict[str, str]) -> None:
         self.score_type = score_type
@@ -74,6 +78,11 @@ class _Table:
         self.sources = sources
         self.match_weights = {k: v for k, v in weights.items() if k != FORMAT_BONUS}
         self.format_bonus = weights.get(FORMAT_BONUS, 0)
+        # The highest score matches can give: a hash match stands for all the others
+        # (subliminal's convention), so the larger of the hash weight and the sum of the
+        # other positive weights; the format bonus, modifiers and plugins are not counted.
+        others = sum(v for k, v in self.match_weights.items() if k != "hash" and v > 0)
+        self.max_score = max(self.match_weights.get("hash", 0), others)
 
 
 class _State:
@@ -83,11 +92,15 @@ class _State:
         "episode",
         "expires",
         "generation",
+        "min_score",
         "modifiers",
         "movie",
         "pm",
         "provider_sources",
         "providers",
+        "rule_points",
+        "rule_values",
+        "rules",
     )
 
     def __init__(self, pm: SublarrPluginManager) -> None:
@@ -99,10 +112,88 @@ class _State:
         # provider -> (term, points) and provider -> [(plugin, points)]
         self.providers, self.provider_sources = _resolve_providers(pm)
         # their results are stored in the breakdown as plugin:<plugin name>
-        self.modifiers: tuple[Implementation, ...] = pm.implementations("score_modifier", PLUGIN_TERM)
+        self.modifiers, self.rules = _resolve_modifiers(pm)
+        # per result: one attrgetter call fetches every rule's attribute (as a tuple)
+        self.rule_points = tuple(rule[1:] for rule in self.rules)
+        self.rule_values = _values_getter([rule[0] for rule in self.rules])
+        self.min_score = _stored_min_scores()
 
     def table(self, score_type: str) -> _Table:
         return self.episode if score_type == "episode" else self.movie
+
+
+RULES_ATTRIBUTE = "score_modifier_rules"
+
+# (result attribute, term, points when it is false, points when true)
+Rule = tuple[str, str, int, int]
+
+
+def _resolve_modifiers(pm: SublarrPluginManager) -> tuple[tuple[Implementation, ...], tuple[Rule, ...]]:
+    """The ``score_modifier`` implementations to call per result this period, and the rules
+    the scorer applies itself instead of calling a plugin.
+
+    A plugin may define ``score_modifier_rules()``, asked once per cache period. ``None``:
+    call its ``score_modifier`` per result as usual. A sequence of ``(part, attribute,
+    points_if_false, points_if_true)``: its ``score_modifier`` is not called; for each
+    rule the scorer adds the points for the truth of ``result.<attribute>`` as the term
+    ``plugin:<plugin name>.<part>`` (an empty sequence: the plugin adds nothing this
+    period). The built-in ``preferences`` plugin scores this way (bench/score.py 1.). A
+    plugin whose answer raises or is malformed is reported and called per result.
+    """
+    called: list[Implementation] = []
+    rules: list[Rule] = []
+    for impl in pm.implementations("score_modifier", PLUGIN_TERM):
+        ask = getattr(impl[6].plugin, RULES_ATTRIBUTE, None)
+        if ask is None:
+            called.append(impl)
+            continue
+        try:
+            answer = ask()
+            if answer is None:
+                called.append(impl)
+                continue
+            clean = []
+            for part, attribute, if_false, if_true in answer:
+                if not (isinstance(part, str) and isinstance(attribute, str)):
+                    raise TypeError(f"rule {part!r}: part and attribute are names")
+                check_points(f"{part}.points", if_false)
+                check_points(f"{part}.points", if_true)
+                if if_false or if_true:
+                    clean.append((attribute, f"{impl[0]}.{part}", if_false, if_true))
+        except Exception as exc:  # noqa: BLE001 - isolate the plugin; it is called per result
+            pm.record_error(impl[1], RULES_ATTRIBUTE, f"raised {exc!r}", exc_info=exc)
+            called.append(impl)
+            continue
+        rules.extend(clean)
+    return tuple(called), tuple(rules)
+
+
+def _values_getter(names: list[str]) -> Callable[[SubtitleResult], tuple[Any, ...]]:
+    """A function returning the attributes ``names`` of a result, as a tuple."""
+    if len(names) > 1:
+        getter: Callable[[SubtitleResult], tuple[Any, ...]] = attrgetter(*names)
+        return getter
+    if names:
+        name = names[0]
+        return lambda result: (getattr(result, name),)
+    return lambda result: ()
+
+
+def _read_min_scores() -> dict[str, int]:
+    from sublarr.core.db.scoring import get_scoring_preferences
+
+    return dict(get_scoring_preferences()["min_score"])
+
+
+def _stored_min_scores() -> dict[str, int]:
+    """The stored cut-off per score type (percent), read with the tables; none when storage is down."""
+    global _min_score_cache
+    if _min_score_cache is None:
+        _min_score_cache = stored_scoring_cache("minimum scores", _read_min_scores, {})
+    return _min_score_cache.get()
+
+
+_min_score_cache: TTLCache[dict[str, int]] | None = None
 
 
 def _resolve_table(pm: SublarrPluginManager, score_type: str) -> _Table:
@@ -202,9 +293,10 @@ def _rebuild_locked(pm: SublarrPluginManager) -> _State:
         if epoch == _epoch:  # not invalidated while the hooks ran
             _state = state
     logger.debug(
-        "scoring tables resolved: %d provider modifiers, %d per-result modifier(s)",
+        "scoring tables resolved: %d provider modifiers, %d per-result modifier(s), %d rule(s)",
         len(state.providers),
         len(state.modifiers),
+        len(state.rules),
     )
     return state
 
@@ -221,16 +313,30 @@ def _score_all(state: _State, table: _Table, results: Iterable[SubtitleResult], 
     bonus = table.format_bonus
     providers = state.providers
     modifiers = state.modifiers
+    rules = state.rule_points
+    rule_values = state.rule_values
+    wanted_group = query.release_group
     if modifiers:
         call = state.pm.call_implementations
         kwargs: dict[str, Any] = {"result": None, "query": query}
     for result in results:
+        if (
+            result.release_group
+            and wanted_group
+            and result.release_group.casefold() == wanted_group.casefold()
+        ):
+            result.matches.add("release_group")  # derived (models.derived_matches)
         breakdown = {key: weights[key] for key in result.matches if key in weights}
         if bonus and result.format and result.format.lower() in ASS_FORMATS:
             breakdown[FORMAT_BONUS] = bonus
         provider = providers.get(result.provider_name)
         if provider is not None:
             breakdown[provider[0]] = provider[1]
+        if rules:
+            for (term, if_false, if_true), flag in zip(rules, rule_values(result)):
+                points = if_true if flag else if_false
+                if points:
+                    breakdown[term] = points
         if modifiers:
             kwargs["result"] = result
             call("score_modifier", modifiers, kwargs, breakdown)
@@ -249,17 +355,59 @@ def compute_score(result: SubtitleResult, query: VideoQuery) -> int:
     return result.score
 
 
-def score_many(results: Iterable[SubtitleResult], query: VideoQuery) -> list[SubtitleResult]:
+def check_min_score(min_score: Any) -> int:
+    """A minimum score: a whole percentage 0..100 (0 keeps everything)."""
+    if type(min_score) is not int or not 0 <= min_score <= 100:
+        raise ValidationError("min_score", f"expected a whole percentage 0..100, got {min_score!r}")
+    return min_score
+
+
+def _threshold(state: _State, table: _Table, min_score: int | None) -> tuple[int, int]:
+    """``(percent, points)`` of the cut-off for ``table``: ``min_score`` or the stored one."""
+    percent = state.min_score.get(table.score_type, 0) if min_score is None else check_min_score(min_score)
+    return percent, -(-percent * table.max_score // 100)  # rounded up
+
+
+def min_score_points(score_type: str, min_score: int | None = None) -> int:
+    """The points a result of ``score_type`` needs: ``min_score`` percent (default: the stored
+    setting) of the highest possible score, rounded up."""
+    state = _current_state()
+    return _threshold(state, state.table(validate_score_type(score_type)), min_score)[1]
+
+
+def score_many(
+    results: Iterable[SubtitleResult], query: VideoQuery, min_score: int | None = None
+) -> list[SubtitleResult]:
     """Score every result of one search for ``query``; return them best first.
 
-    Results with equal scores keep their input order.
+    Results with equal scores keep their input order. Results scoring under the cut-off
+    are left out: ``min_score`` percent (0..100) of the highest possible score of the score
+    type (the larger of the hash weight and the sum of the other positive weights); when
+    ``min_score`` is ``None`` the stored setting (preferences ``min_score``) applies, and
+    0 keeps everything. ``explain_score`` says whether a result is under it.
     """
     ranked = list(results)
     if not ranked:
+        if min_score is not None:
+            check_min_score(min_score)
         return ranked
     state = _current_state()
-    _score_all(state, state.episode if query.is_episode else state.movie, ranked, query)
+    table = state.episode if query.is_episode else state.movie
+    percent, points = _threshold(state, table, min_score)
+    _score_all(state, table, ranked, query)
     ranked.sort(key=attrgetter("score"), reverse=True)
+    if percent:
+        kept = [r for r in ranked if r.score >= points]
+        if len(kept) != len(ranked):
+            logger.debug(
+                "%d of %d results under the minimum score %d (%d%% of %d) dropped",
+                len(ranked) - len(kept),
+                len(ranked),
+                points,
+                percent,
+                table.max_score,
+            )
+        return kept
     return ranked
 
 
@@ -282,17 +430,20 @@ def describe_weights(score_type: str) -> list[dict[str, Any]]:
 # -- explaining -------------------------------------------------------------------------------
 
 
-def explain_score(result: SubtitleResult, query: VideoQuery) -> dict[str, Any]:
+def explain_score(result: SubtitleResult, query: VideoQuery, min_score: int | None = None) -> dict[str, Any]:
     """Score ``result`` (as ``compute_score`` does) and say where every point came from.
 
     Returns ``{"provider_name", "subtitle_id", "score_type", "total", "terms", "weights",
-    "weight_sources", "ignored_matches"}``: ``terms`` is a list of ``{"term", "points",
-    "source"}`` (source: ``"default"`` or the plugin that supplied the value), ``weights``
-    the weight table used, ``ignored_matches`` the matches no weight exists for.
-    Render it for people with ``format_explanation``.
+    "weight_sources", "ignored_matches", "min_score"}``: ``terms`` is a list of ``{"term",
+    "points", "source"}`` (source: ``"default"`` or the plugin that supplied the value),
+    ``weights`` the weight table used, ``ignored_matches`` the matches no weight exists for,
+    ``min_score`` the cut-off ``score_many`` applies (``min_score`` percent, default the
+    stored one): ``{"percent", "points", "max_score", "dropped"}``, ``dropped`` true when
+    the result is under it. Render it for people with ``format_explanation``.
     """
     state = _current_state()
     table = state.episode if query.is_episode else state.movie
+    percent, cutoff = _threshold(state, table, min_score)
     _score_all(state, table, (result,), query)
     total = result.score
     terms = []
@@ -317,6 +468,12 @@ def explain_score(result: SubtitleResult, query: VideoQuery) -> dict[str, Any]:
         "weights": dict(table.weights),
         "weight_sources": dict(table.sources),
         "ignored_matches": sorted(k for k in result.matches if k not in table.match_weights),
+        "min_score": {
+            "percent": percent,
+            "points": cutoff,
+            "max_score": table.max_score,
+            "dropped": bool(percent) and total < cutoff,
+        },
     }
 
 
@@ -335,4 +492,11 @@ def format_explanation(explanation: Mapping[str, Any]) -> str:
     lines.append(f"  {explanation['total']:>6}  {'total':<{width}}")
     if explanation.get("ignored_matches"):
         lines.append(f"  ignored matches without a weight: {', '.join(explanation['ignored_matches'])}")
+    cutoff = explanation.get("min_score")
+    if cutoff and cutoff["percent"]:
+        verdict = "DROPPED: under" if cutoff["dropped"] else "kept: meets"
+        lines.append(
+            f"  {verdict} the minimum score {cutoff['points']} "
+            f"({cutoff['percent']}% of {cutoff['max_score']})"
+        )
     return "\n".join(lines)

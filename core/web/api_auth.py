@@ -1,17 +1,20 @@
 """The API key: made on first start, kept owner-only in the data dir, required on every route.
 
 Clients send it as the ``X-Api-Key`` header or the ``apikey`` query parameter, as Sonarr
-and Radarr do. ``/api/v1/health`` is the only API path open without it (the web page's
-static files, ``/``, ``/docs`` and ``/ui/...``, hold no data and are open too). A request with a
-missing or wrong key gets a bare 401 that says nothing else about the server. Socket.IO
-(``/socket.io/``) passes this middleware: its connect handler checks the key, which
-Socket.IO clients send in the ``auth`` payload (``{"apikey": key}`` or ``{"token": key}``),
-the header or the query, and refuses the connection without it; an Engine.IO session that
-has not connected gets nothing but that refusal. Keys are compared in constant time.
+and Radarr do, or as the password of HTTP Basic credentials (what the *arr apps' webhook
+form sends from its username/password fields). ``/api/v1/health`` is the only API path open
+without it (the web page's static files, ``/``, ``/docs`` and ``/ui/...``, hold no data and
+are open too). A request with a missing or wrong key gets a bare 401 that says nothing else
+about the server. Socket.IO (``/socket.io/``) passes this middleware: its connect handler
+checks the key, which Socket.IO clients send in the ``auth`` payload (``{"apikey": key}``
+or ``{"token": key}``), the header or the query, and refuses the connection without it; an
+Engine.IO session that has not connected gets nothing but that refusal. Keys are compared
+in constant time.
 """
 
 from __future__ import annotations
 
+import base64
 import hmac
 import json
 import logging
@@ -94,14 +97,33 @@ def key_matches(expected: str, given: str | None) -> bool:
     return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "surrogatepass"))
 
 
+def _basic_password(authorization: Any) -> str | None:
+    """The password of ``Authorization: Basic <base64 user:password>``, else None (never logged)."""
+    if not isinstance(authorization, str):
+        return None
+    scheme, _, encoded = authorization.strip().partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    _, sep, password = decoded.partition(":")
+    return password if sep and password else None
+
+
 def key_from_environ(environ: Mapping[str, Any]) -> str | None:
-    """The key a WSGI request carries, header first, then the ``apikey`` query parameter."""
+    """The key a WSGI request carries: the ``X-Api-Key`` header, the ``apikey`` query
+    parameter, else the password of HTTP Basic credentials (the *arr webhook form's
+    username/password fields; the username is not checked)."""
     header = environ.get("HTTP_X_API_KEY")
     if header:
         return str(header)
     query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     values = query.get(API_KEY_QUERY)
-    return values[0] if values else None
+    if values:
+        return str(values[0])
+    return _basic_password(environ.get("HTTP_AUTHORIZATION"))
 
 
 def key_from_socketio_auth(auth: Any, environ: Mapping[str, Any]) -> str | None:

@@ -115,9 +115,16 @@ def create_app(config: Mapping[str, Any] | None = None, *, settings: Settings | 
     api_key = load_or_create_api_key(settings.data_dir, settings.api_key)
     app.extensions[API_KEY_KEY] = api_key
 
+    queue_options: dict[str, Any] = {}
+    if settings.message_queue:  # emits reach the clients of every server sharing it
+        from sublarr.core.events.relay import require_redis_client
+
+        require_redis_client(settings.message_queue)
+        queue_options["message_queue"] = settings.message_queue
     socketio = SocketIO(
         app,
         async_mode=app.config.get("SUBLARR_ASYNC_MODE", "threading"),
+        **queue_options,
         # Their own loggers, not the libraries' defaults (which add a bare StreamHandler each
         # time): their lines go through the host's (the server's) log format.
         logger=_library_logger("socketio.server"),

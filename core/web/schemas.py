@@ -387,6 +387,8 @@ class VideoQuerySchema(Schema):
     resolution = String(allow_none=True, validate=Length(0, 200))
     video_codec = String(allow_none=True, validate=Length(0, 200))
     audio_codec = String(allow_none=True, validate=Length(0, 200))
+    languages = List(String(validate=Length(1, 50)), load_default=list, validate=Length(0, 50))
+    fps = Float(allow_none=True, validate=Range(0, 1000))
 
 
 class SubtitleResultSchema(Schema):
@@ -396,11 +398,30 @@ class SubtitleResultSchema(Schema):
     format = String(load_default="srt", validate=Length(0, 20))
     matches = List(String(validate=Length(1, 100)), load_default=list, validate=Length(0, 100))
     hearing_impaired = Boolean(load_default=False)
+    forced = Boolean(load_default=False)
+    release_info = String(allow_none=True, validate=Length(0, 500))
+    release_group = String(allow_none=True, validate=Length(0, 200))
+    uploader_name = String(allow_none=True, validate=Length(0, 200))
+    uploader_trust = Float(allow_none=True, validate=Range(-1000, 1000))
+    machine_translated = Boolean(load_default=False)
+    fps = Float(allow_none=True, validate=Range(0, 1000))
 
 
 class ExplainRequestSchema(Schema):
     query = Nested(VideoQuerySchema, required=True)
     result = Nested(SubtitleResultSchema, required=True)
+    min_score = Integer(
+        strict=True, validate=Range(0, 100), metadata={"description": "cut-off percent; omitted: stored"}
+    )
+
+
+class MinScoreSchema(Schema):
+    """The cut-off ``score_many`` applies: ``percent`` of ``max_score``, i.e. ``points``."""
+
+    percent = Integer(required=True)
+    points = Integer(required=True)
+    max_score = Integer(required=True)
+    dropped = Boolean(required=True, metadata={"description": "the result is under the cut-off"})
 
 
 class ExplainTermSchema(Schema):
@@ -420,6 +441,7 @@ class ExplanationSchema(Schema):
     weights = Dict(keys=String(), values=Integer(), required=True)
     weight_sources = Dict(keys=String(), values=String(), required=True)
     ignored_matches = List(String(), required=True)
+    min_score = Nested(MinScoreSchema, required=True)
 
 
 class PresetSchema(Schema):
@@ -432,6 +454,8 @@ class PresetSchema(Schema):
     version = Integer(required=True)
     weights = Dict(keys=String(), values=Dict(keys=String(), values=Integer()), required=True)
     provider_modifiers = Dict(keys=String(), values=Integer(), required=True)
+    preferences = Dict(keys=String(), values=Dict())
+    name = String()
     description = String()
     exported_at = String()
     sublarr_version = String()
@@ -443,17 +467,51 @@ class PresetImportSchema(Schema):
     class Meta:
         unknown = INCLUDE
 
-    format = Raw(required=True)
-    version = Raw(required=True)
+    format = Raw(metadata={"description": "required unless the preset is Sublarr's (it has a name)"})
+    version = Raw()
     weights = Raw(required=True)
-    provider_modifiers = Raw(required=True)
+    provider_modifiers = Raw()
 
 
 class ImportedSchema(Schema):
-    """How many overrides per score type and modifiers the imported preset holds."""
+    """How many overrides per score type, modifiers and preference values the imported preset holds."""
 
     weights = Dict(keys=String(), values=Integer(), required=True)
     provider_modifiers = Integer(required=True)
+    preferences = Integer(allow_none=True, metadata={"description": "null: preferences left as they were"})
+
+
+# ---- scoring preferences and bundled presets ------------------------------------------------
+
+
+class PreferencesSchema(Schema):
+    """Every scoring preference in force (see ``sublarr.core.scoring.preferences``)."""
+
+    hearing_impaired = Dict(required=True)
+    forced = Dict(required=True)
+    uploader_trust = Dict(required=True)
+    machine_translated = Dict(required=True)
+    min_score = Dict(keys=String(), values=Integer(), required=True)
+
+
+class PreferencesUpdateSchema(Schema):
+    """Preferences to store; sections and keys not sent keep their value (checked in full)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class PreferenceSectionQuerySchema(Schema):
+    section = String(metadata={"description": "omitted: every preference"})
+
+
+class BundledPresetSchema(Schema):
+    name = String(required=True)
+    description = String(required=True)
+
+
+class BundledPresetListSchema(Schema):
+    presets = List(Nested(BundledPresetSchema), required=True)
 
 
 # ---- incoming Sonarr / Radarr webhooks -------------------------------------------------
@@ -464,10 +522,22 @@ class _ArrObject(Schema):
         unknown = INCLUDE
 
 
+# The most episodes one Sonarr call may name (a season pack of a long-running anime has
+# more than 1,000); each becomes one webhook_received event.
+MAX_ARR_EPISODES = 20_000
+
+
+def _arr_id() -> Integer:
+    return Integer(strict=True, allow_none=True, validate=Range(0, MAX_ID))
+
+
 class ArrSeriesSchema(_ArrObject):
     id = Integer(strict=True)
     title = String(required=True, validate=Length(1, 500))
     year = Integer(strict=True, allow_none=True, validate=Range(0, 9999))
+    tvdbId = _arr_id()  # noqa: N815 - the JSON key Sonarr sends
+    tmdbId = _arr_id()  # noqa: N815 - the JSON key Sonarr sends
+    imdbId = String(allow_none=True, validate=Length(0, 50))  # noqa: N815 - the JSON key Sonarr sends
 
 
 class ArrEpisodeSchema(_ArrObject):
@@ -481,21 +551,54 @@ class ArrMovieSchema(_ArrObject):
     id = Integer(strict=True)
     title = String(required=True, validate=Length(1, 500))
     year = Integer(strict=True, allow_none=True, validate=Range(0, 9999))
+    tmdbId = _arr_id()  # noqa: N815 - the JSON key Radarr sends
+    imdbId = String(allow_none=True, validate=Length(0, 50))  # noqa: N815 - the JSON key Radarr sends
 
 
-class SonarrWebhookSchema(_ArrObject):
+class ArrMediaFileSchema(_ArrObject):
+    """An episode or movie file: what sublarr keeps of it (never its absolute path)."""
+
+    relativePath = String(allow_none=True, validate=Length(0, 1000))  # noqa: N815 - the JSON key the *arr apps send
+    quality = String(allow_none=True, validate=Length(0, 200))
+    releaseGroup = String(allow_none=True, validate=Length(0, 200))  # noqa: N815 - the JSON key the *arr apps send
+    languages = List(Raw(), allow_none=True, validate=Length(0, 100))
+
+
+class ArrReleaseSchema(_ArrObject):
+    quality = String(allow_none=True, validate=Length(0, 200))
+    releaseGroup = String(allow_none=True, validate=Length(0, 200))  # noqa: N815 - the JSON key the *arr apps send
+    languages = List(Raw(), allow_none=True, validate=Length(0, 100))
+
+
+class _ArrWebhookSchema(_ArrObject):
+    """What Sonarr and Radarr bodies share (WebhookPayload and the health/update payloads)."""
+
+    eventType = String(required=True, validate=Length(1, 100))  # noqa: N815 - the JSON key the *arr apps send
+    instanceName = String(allow_none=True, validate=Length(0, 200))  # noqa: N815 - the JSON key the *arr apps send
+    isUpgrade = Boolean(allow_none=True, truthy={True}, falsy={False})  # noqa: N815 - the JSON key the *arr apps send
+    deleteReason = String(allow_none=True, validate=Length(0, 100))  # noqa: N815 - the JSON key the *arr apps send
+    release = Nested(ArrReleaseSchema, allow_none=True)
+    level = String(allow_none=True, validate=Length(0, 50))
+    message = String(allow_none=True, validate=Length(0, 5000))
+    type = String(allow_none=True, validate=Length(0, 200))
+    previousVersion = String(allow_none=True, validate=Length(0, 100))  # noqa: N815 - the JSON key the *arr apps send
+    newVersion = String(allow_none=True, validate=Length(0, 100))  # noqa: N815 - the JSON key the *arr apps send
+
+
+class SonarrWebhookSchema(_ArrWebhookSchema):
     """Sonarr's Webhook connection body; fields beyond these are accepted and ignored."""
 
-    eventType = String(required=True, validate=Length(1, 100))  # noqa: N815 - the JSON key Sonarr sends
     series = Nested(ArrSeriesSchema)
-    episodes = List(Nested(ArrEpisodeSchema), validate=Length(0, 1000))
+    episodes = List(Nested(ArrEpisodeSchema), validate=Length(0, MAX_ARR_EPISODES))
+    episodeFile = Nested(ArrMediaFileSchema, allow_none=True)  # noqa: N815 - the JSON key Sonarr sends
+    episodeFiles = List(Nested(ArrMediaFileSchema), allow_none=True, validate=Length(0, MAX_ARR_EPISODES))  # noqa: N815 - the JSON key Sonarr sends
 
 
-class RadarrWebhookSchema(_ArrObject):
+class RadarrWebhookSchema(_ArrWebhookSchema):
     """Radarr's Webhook connection body; fields beyond these are accepted and ignored."""
 
-    eventType = String(required=True, validate=Length(1, 100))  # noqa: N815 - the JSON key Radarr sends
     movie = Nested(ArrMovieSchema)
+    movieFile = Nested(ArrMediaFileSchema, allow_none=True)  # noqa: N815 - the JSON key Radarr sends
 
 
 class ArrReceivedSchema(Schema):

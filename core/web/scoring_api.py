@@ -1,4 +1,4 @@
-"""``/api/v1/scoring``: stored weights and provider modifiers, score explanations, presets.
+"""``/api/v1/scoring``: stored weights, provider modifiers and preferences, score explanations, presets.
 
 Writes are checked in full (by ``sublarr.core.scoring.validation``, as storage, the CLI and
 presets check them) before anything is stored, so a request with one bad weight or
@@ -25,15 +25,25 @@ from sublarr.core.scoring import (
     validate_modifier,
     validate_weights,
 )
-from sublarr.core.scoring.presets import export_scoring_preset, import_scoring_preset
+from sublarr.core.scoring.presets import (
+    apply_bundled_preset,
+    bundled_presets,
+    export_scoring_preset,
+    get_bundled_preset,
+    import_scoring_preset,
+)
 from sublarr.core.scoring.validation import nested
 from sublarr.core.web.schemas import (
+    BundledPresetListSchema,
     ErrorSchema,
     ExplainRequestSchema,
     ExplanationSchema,
     ImportedSchema,
     ModifiersSchema,
     ModifiersUpdateSchema,
+    PreferenceSectionQuerySchema,
+    PreferencesSchema,
+    PreferencesUpdateSchema,
     PresetImportSchema,
     PresetSchema,
     ScoreTypeQuerySchema,
@@ -137,7 +147,7 @@ def delete_modifier(provider: str) -> tuple[str, int]:
 def explain(body: dict[str, Any]) -> dict[str, Any]:
     query = VideoQuery(**body["query"])
     result = SubtitleResult(**body["result"])
-    return explain_score(result, query)
+    return explain_score(result, query, body.get("min_score"))
 
 
 @scoring_api.get("/export")
@@ -156,3 +166,59 @@ def export_preset() -> dict[str, Any]:
 )
 def import_preset(body: dict[str, Any]) -> dict[str, Any]:
     return import_scoring_preset(dict(body))
+
+
+@scoring_api.get("/preferences")
+@scoring_api.output(PreferencesSchema)
+@scoring_api.doc(
+    summary="Scoring preferences in force: hearing-impaired, forced, uploader trust, "
+    "machine-translated, minimum score"
+)
+def get_preferences() -> dict[str, Any]:
+    return store.get_scoring_preferences()
+
+
+@scoring_api.put("/preferences")
+@scoring_api.input(PreferencesUpdateSchema, arg_name="body")
+@scoring_api.output(PreferencesSchema)
+@scoring_api.doc(
+    summary="Store preferences; sections and keys not sent keep their value",
+    responses=responses(r422=("A preference or value is refused; nothing changed", ErrorSchema)),
+)
+def put_preferences(body: dict[str, Any]) -> dict[str, Any]:
+    return store.set_scoring_preferences(dict(body))
+
+
+@scoring_api.delete("/preferences")
+@scoring_api.input(PreferenceSectionQuerySchema, location="query", arg_name="query")
+@scoring_api.output(PreferencesSchema)
+@scoring_api.doc(summary="Drop the stored preferences (of one section, or all): back to defaults")
+def reset_preferences(query: dict[str, Any]) -> dict[str, Any]:
+    return store.reset_scoring_preferences(query.get("section"))
+
+
+@scoring_api.get("/presets")
+@scoring_api.output(BundledPresetListSchema)
+@scoring_api.doc(summary="The bundled presets: defaults, hash-first, strict-release-group, anime")
+def list_presets() -> dict[str, Any]:
+    return {"presets": bundled_presets()}
+
+
+@scoring_api.get("/presets/<string:name>")
+@scoring_api.output(PresetSchema)
+@scoring_api.doc(
+    summary="One bundled preset as a preset document",
+    responses=responses(r404=("No bundled preset of that name", ErrorSchema)),
+)
+def show_preset(name: str) -> dict[str, Any]:
+    return get_bundled_preset(name)
+
+
+@scoring_api.post("/presets/<string:name>/apply")
+@scoring_api.output(ImportedSchema)
+@scoring_api.doc(
+    summary="Replace the stored weights, modifiers and preferences with a bundled preset",
+    responses=responses(r404=("No bundled preset of that name", ErrorSchema)),
+)
+def apply_preset(name: str) -> dict[str, Any]:
+    return apply_bundled_preset(name)

@@ -17,6 +17,13 @@ as long), and at most ``SUBLARR_MAX_CONNECTIONS`` connections are held at once (
 the open-files limit, whose soft value is raised to the hard one at start); past that, new
 ones get a 503 and are closed. Werkzeug's development server is never used.
 
+Events of other processes: with ``SUBLARR_MESSAGE_QUEUE`` the Socket.IO server's Redis
+listener (a greenlet; gevent has patched the Redis client's sockets) starts with the
+server, so an event emitted by any process sharing the queue reaches this server's
+clients; without it an ``EventFollower`` (``sublarr.core.events.relay``, a real OS thread)
+relays the events that server-less processes stored in ``recent_events``. ``serve
+--no-workers`` starts no delivery workers: ``sublarr worker`` processes run the deliveries.
+
 Shutdown: Ctrl-C (SIGINT) or SIGTERM stops accepting requests, tells every Socket.IO client
 it is disconnected (a Socket.IO DISCONNECT, then the Engine.IO close: clients see a server
 disconnect, not a lost transport), then drains the delivery workers (running deliveries
@@ -49,6 +56,7 @@ from sublarr.core.settings import FLASK_SETTINGS_KEY, Settings
 logger = logging.getLogger(__name__)
 
 POOL_KEY = "sublarr.delivery_pool"
+EVENT_FOLLOWER_KEY = "sublarr.event_follower"
 EXIT_GRACE_SECONDS = 3.0
 DISCONNECT_WAIT_SECONDS = 1.0
 SHUTDOWN_MARGIN_SECONDS = 5.0
@@ -78,18 +86,66 @@ def connection_capacity(settings: Settings) -> int:
     return max(1, min(wanted, soft - RESERVED_FILES))
 
 
-def start_background(app: Any) -> None:
-    """Start the hook/webhook delivery workers and report them in ``/api/v1/health``."""
-    from sublarr.core.delivery.worker_pool import start_pool
+def start_background(app: Any, workers: bool = True) -> None:
+    """Start the hook/webhook delivery workers (unless ``workers`` is false) and the event relay.
 
-    pool = start_pool(app.extensions[FLASK_SETTINGS_KEY])
-    app.extensions[POOL_KEY] = pool
-    app.extensions.setdefault("sublarr.health_checks", {})["delivery"] = lambda: (
-        "running" if pool.started else "stopped"
-    )
+    The workers are reported in ``/api/v1/health``. Events of other processes reach this
+    server's Socket.IO clients through the message queue (its listener starts now, not at
+    the first client) or, without one, through ``recent_events`` (``EVENT_FOLLOWER_KEY``).
+    """
+    if workers:
+        from sublarr.core.delivery.worker_pool import start_pool
+
+        pool = start_pool(app.extensions[FLASK_SETTINGS_KEY])
+        app.extensions[POOL_KEY] = pool
+        app.extensions.setdefault("sublarr.health_checks", {})["delivery"] = lambda: (
+            "running" if pool.started else "stopped"
+        )
     socketio = app.extensions.get("socketio")
     if socketio is not None:
         socketio.start_background_task(_close_unauthenticated_sessions, socketio)
+        _start_event_relay(app, socketio)
+
+
+def _start_event_relay(app: Any, socketio: Any) -> None:
+    """Receive other processes' events: subscribe to the message queue, or follow ``recent_events``."""
+    from socketio import PubSubManager  # type: ignore[import-untyped]
+
+    from sublarr.core.plugin_manager import get_plugin_manager
+
+    server = socketio.server
+    if isinstance(server.manager, PubSubManager):
+        if not server.manager_initialized:  # python-socketio would start the listener at the first client
+            server.manager_initialized = True
+            server.manager.initialize()
+        app.extensions.setdefault("sublarr.health_checks", {})["message_queue"] = _message_queue_check(
+            server.manager.redis_url
+        )
+        logger.info("Socket.IO events shared through the message queue (SUBLARR_MESSAGE_QUEUE)")
+        return
+    bridge = get_plugin_manager().get_plugin("socketio_bridge")
+    if bridge is None or not hasattr(bridge, "forward"):
+        return  # the bridge is disabled: no event reaches Socket.IO clients at all
+    from sublarr.core.events.relay import EventFollower
+
+    app.extensions[EVENT_FOLLOWER_KEY] = EventFollower(bridge.forward).start()
+
+
+def _message_queue_check(url: str) -> Callable[[], str]:
+    """A health check: ``ok`` while Redis answers a PING within a second, else ``failing: ...``."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+
+    def check() -> str:
+        try:
+            client.ping()
+        except redis.RedisError as exc:
+            logger.warning("message queue check failed: %s", exc)
+            return "failing: the message queue (Redis) does not answer"
+        return "ok"
+
+    return check
 
 
 def _close_unauthenticated_sessions(socketio: Any) -> None:
@@ -122,6 +178,9 @@ def stop_background(app: Any) -> None:
     """Disconnect Socket.IO clients, then stop the delivery workers, letting running work finish."""
     from sublarr.core.delivery.worker_pool import stop_pool
 
+    follower = app.extensions.pop(EVENT_FOLLOWER_KEY, None)
+    if follower is not None:
+        follower.stop()
     socketio = app.extensions.get("socketio")
     if socketio is not None:
         # Every client at once, so their request threads end; bounded, never blocking the drain.
@@ -151,7 +210,7 @@ def _disconnect_all(socketio: Any) -> None:
         logger.exception("disconnecting Socket.IO clients failed")
 
 
-def banner(settings: Settings, host: str, port: int, key: Any, database: str) -> str:
+def banner(settings: Settings, host: str, port: int, key: Any, database: str, workers: bool = True) -> str:
     """What ``sublarr serve`` prints once it listens: URLs, where data lives, the key once."""
     shown_host = f"[{host}]" if ":" in host else host
     base = f"http://{shown_host}:{port}"
@@ -165,6 +224,12 @@ def banner(settings: Settings, host: str, port: int, key: Any, database: str) ->
         f"  capacity   {connection_capacity(settings)} connections at once "
         f"(SUBLARR_MAX_CONNECTIONS, open files {resource.getrlimit(resource.RLIMIT_NOFILE)[0]})",
     ]
+    if settings.message_queue:
+        lines.append("  events     shared with other processes through SUBLARR_MESSAGE_QUEUE (Redis)")
+    else:
+        lines.append("  events     of other processes on this database relayed to clients (no Redis)")
+    if not workers:
+        lines.append("  deliveries run by `sublarr worker` processes (--no-workers)")
     if key.generated:
         lines.append(f"  API key    {key.value}")
         lines.append(f"             new; shown this once, kept in {key.path} (mode 0600)")
@@ -186,9 +251,16 @@ class SublarrServer(BaseApplication):
     ``info``), in the same format as sublarr's own lines.
     """
 
-    def __init__(self, settings: Settings, on_ready: Callable[[str, int], None] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        on_ready: Callable[[str, int], None] | None = None,
+        *,
+        workers: bool = True,
+    ) -> None:
         self.settings = settings
         self.on_ready = on_ready
+        self.workers = workers
         super().__init__()
 
     def load_config(self) -> None:
@@ -236,7 +308,7 @@ class SublarrServer(BaseApplication):
             break
 
     def _post_worker_init(self, worker: Any) -> None:
-        start_background(worker.wsgi)
+        start_background(worker.wsgi, workers=self.workers)
         # SIGTERM like SIGINT/SIGQUIT: leave the request loop at once and run the shutdown
         # (worker_exit) instead of waiting for open Socket.IO requests first.
         quit_handler = worker.handle_quit
@@ -280,11 +352,17 @@ def _exit_now() -> None:
     os._exit(0)
 
 
-def run_server(settings: Settings, on_ready: Callable[[str, int], None] | None = None) -> int:
-    """Serve until Ctrl-C or SIGTERM; return the exit status once shut down (0: clean)."""
+def run_server(
+    settings: Settings, on_ready: Callable[[str, int], None] | None = None, *, workers: bool = True
+) -> int:
+    """Serve until Ctrl-C or SIGTERM; return the exit status once shut down (0: clean).
+
+    ``workers=False`` (``serve --no-workers``): no delivery workers in this process; emits
+    still queue deliveries, which ``sublarr worker`` processes run.
+    """
     log_uncaught_exceptions()  # this process and its worker: nothing raw on stderr
     raise_open_files_limit()
-    server = SublarrServer(settings, on_ready)
+    server = SublarrServer(settings, on_ready, workers=workers)
     master = os.getpid()
     try:
         server.run()
