@@ -107,7 +107,8 @@ def test_a_delivery_longer_than_the_drain_stays_queued(tmp_path, webhook_receive
         if server.process.poll() is None:
             server.process.kill()
             server.process.wait(10)
-    assert elapsed < 1 + 2, f"stop took {elapsed:.1f}s:\n" + "\n".join(server.output)
+    # the 1 s drain, not the receiver's 6 s answer (slack for a loaded 2-core machine)
+    assert elapsed < 5, f"stop took {elapsed:.1f}s:\n" + "\n".join(server.output)
     with sqlite3.connect(server.data_dir / "sublarr.db") as db:
         states = db.execute("SELECT status FROM deliveries WHERE event_name = 'upgrade_complete'").fetchall()
     assert states in ([("running",)], [("pending",)]), states  # left to its lease: retried on the next start

@@ -67,8 +67,7 @@ def insert_prepared(conn: Connection, statement: ClauseElement, params: dict[str
     cursor = conn.connection.cursor()
     try:
         cursor.execute(sql, values)
-        if cursor.description:
-            return int(cursor.fetchone()[0])
-        return int(cursor.lastrowid)
+        row = cursor.fetchone() if cursor.description else None
+        return int(row[0] if row is not None else cursor.lastrowid)
     finally:
         cursor.close()

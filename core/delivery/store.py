@@ -101,6 +101,10 @@ class _WriterLock:
         self._urgent = 0
         self._count = threading.Lock()
 
+    def urgent_waiting(self) -> bool:
+        """Whether an urgent writer waits for the lock now."""
+        return self._urgent > 0
+
     @contextmanager
     def hold(self, urgent: bool) -> Iterator[None]:
         if urgent:
@@ -605,6 +609,10 @@ class GroupCommit:
             try:
                 if group:
                     self._commit(group)
+            except BaseException:  # interrupted: the next thread to write takes them up again
+                with self._cond:
+                    self._waiting[:0] = [write for write in group if not write.done]
+                raise
             finally:
                 with self._cond:
                     self._leading = False
@@ -621,15 +629,29 @@ class GroupCommit:
                 self._leading = True
 
     def _commit(self, group: list[_Write]) -> None:
+        while group:
+            group = group[self._commit_some(group) :]
+
+    def _commit_some(self, group: list[_Write]) -> int:
+        """Write the first writes of ``group`` in one transaction; return how many were handled.
+
+        Stops early when an urgent writer (an emit queueing its deliveries) waits for
+        SQLite's write lock, so a group never holds it longer than a few writes for them.
+        """
         self.groups += 1
+        results: list[Any] = []
         try:
             with write_transaction() as conn:
-                results = [write.function(conn) for write in group]
+                for write in group:
+                    results.append(write.function(conn))
+                    if _sqlite_writer.urgent_waiting():
+                        break
         except Exception as exc:  # noqa: BLE001 - handed to the thread whose write it is
-            if len(group) == 1:
-                group[0].error, group[0].done = exc, True
-                return
-            for write in group:  # one transaction each: only the bad write fails
+            tried = group[: len(results) + 1]
+            if len(tried) == 1:
+                tried[0].error, tried[0].done = exc, True
+                return 1
+            for write in tried:  # one transaction each: only the bad write fails
                 self.groups += 1
                 try:
                     with write_transaction() as conn:
@@ -637,9 +659,10 @@ class GroupCommit:
                 except Exception as each:  # noqa: BLE001 - handed to the thread whose write it is
                     write.error = each
                 write.done = True
-            return
+            return len(tried)
         for write, result in zip(group, results):
             write.result, write.done = result, True
+        return len(results)
 
 
 attempt_writes = GroupCommit()

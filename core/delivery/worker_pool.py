@@ -10,6 +10,11 @@ Under gevent's monkey-patching (``sublarr serve``'s evented server) the dispatch
 workers stay real OS threads (run by gevent's thread pool), not greenlets: a slow SQLite
 call, a script or a webhook then blocks its own thread, never the server's event loop.
 
+A worker goes on to its next delivery once its attempt is made: the attempt is written
+with the attempts other workers finish meanwhile, in one transaction
+(``store.attempt_writes``), and counts as done (``completed``, ``wait_idle``) only once
+written; until then the row stays ``running`` under its lease.
+
 Claims are leases: the dispatcher renews them while work runs; rows of a pool that died
 become pending again when their lease runs out (``SUBLARR_DELIVERY_LEASE``), or at once
 when a pool starts on the same host and the dead pool's process is gone.
@@ -26,6 +31,7 @@ A pool can also be made and driven explicitly: ``WorkerPool(settings).start()`` 
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import sys
@@ -305,7 +311,7 @@ class WorkerPool:
             try:
                 # Returns once the attempt is made; it is written with the next group of
                 # attempts, and _finished follows the write (this worker goes on meanwhile).
-                self.executor.run(row, self.owner, recorded=lambda error, row=row: self._finished(row, error))
+                self.executor.run(row, self.owner, recorded=functools.partial(self._finished, row))
             except Exception as exc:  # noqa: BLE001 - one broken delivery must not kill the worker (logged)
                 self._finished(row, exc)
 
