@@ -24,11 +24,14 @@ run: $(VENV)/.installed
 
 # In CI (CI=true) or with SUBLARR_START_POSTGRES=1 a throwaway PostgreSQL is installed and
 # started so the PostgreSQL tests run; by hand they are skipped with a loud reason.
-# Likewise Redis (CI=true or SUBLARR_START_REDIS=1, .ci/start-redis) for the message-queue tests.
+# Likewise Redis (CI=true or SUBLARR_START_REDIS=1, .ci/start-redis) for the message-queue tests,
+# and Debian's chromium (CI=true or SUBLARR_START_BROWSER=1, .ci/install-chromium) for the web
+# page's browser tests (tests/test_web_page.py); without it they skip: "BROWSER NOT TESTED".
 test: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory typecheck
+	@if [ "$$CI" = "true" ] || [ "$$SUBLARR_START_BROWSER" = "1" ]; then bash .ci/install-chromium || exit 1; fi
 	@if [ "$$CI" = "true" ] || [ "$$SUBLARR_START_POSTGRES" = "1" ]; then \
 		SUBLARR_TEST_POSTGRES_URL="$$(bash .ci/start-postgres)" || exit 1; \
 		export SUBLARR_TEST_POSTGRES_URL; \

@@ -63,7 +63,8 @@ def test_key_matches():
         ("get", "/api/v1/openapi.json"),
         ("post", "/api/v1/webhook/sonarr"),
         ("get", "/api/v1/no/such/route"),
-        ("get", "/"),
+        ("post", "/"),  # GET / is the web page (tests/test_web_page_files.py): no data, no key
+        ("get", "/ui/../api/v1/hooks"),
     ],
 )
 def test_every_route_but_health_needs_the_key(sublarr_app, api_key, method, path):

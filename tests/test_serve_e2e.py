@@ -96,8 +96,11 @@ def test_startup_prints_url_data_and_the_new_key_once(server):
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert (server.data_dir / "sublarr.db").is_file()
     open_line = next(line for line in server.banner if line.strip().startswith("open"))
-    spec = requests.get(open_line.split()[-1], timeout=10)  # what a new user clicks first
-    assert spec.status_code == 200 and spec.json()["openapi"].startswith("3.")
+    link = open_line.split()[-1]  # what a new user clicks first: the web page, signed in
+    assert link == f"{server.url}/#apikey={server.key}"  # the key in the fragment, never sent
+    page = requests.get(link, timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert f"{server.url}/docs" in text
 
 
 def test_health_openapi_and_auth(server):

@@ -2,8 +2,9 @@
 
 Clients send it as the ``X-Api-Key`` header or the ``apikey`` query parameter, as Sonarr
 and Radarr do, or as the password of HTTP Basic credentials (what the *arr apps' webhook
-form sends from its username/password fields). ``/api/v1/health`` is the only path open
-without it. A request with a missing or wrong key gets a bare 401 that says nothing else
+form sends from its username/password fields). ``/api/v1/health`` is the only API path open
+without it (the web page's static files, ``/``, ``/docs`` and ``/ui/...``, hold no data and
+are open too). A request with a missing or wrong key gets a bare 401 that says nothing else
 about the server. Socket.IO (``/socket.io/``) passes this middleware: its connect handler
 checks the key, which Socket.IO clients send in the ``auth`` payload (``{"apikey": key}``
 or ``{"token": key}``), the header or the query, and refuses the connection without it; an
@@ -141,6 +142,9 @@ def key_from_socketio_auth(auth: Any, environ: Mapping[str, Any]) -> str | None:
 class ApiKeyMiddleware:
     """WSGI middleware answering 401 to every request without the key, except ``open_paths``.
 
+    ``page_paths`` and the files under ``page_prefix`` are the web page's (static files, no
+    data): open too, to GET and HEAD only, and only for paths without ``.``/``..``/empty segments.
+
     It wraps the Socket.IO middleware too. Requests under ``socketio_path`` pass: Socket.IO
     clients send the key in the connect packet's ``auth`` payload, which only the connect
     handler sees (``app_factory``'s guard refuses a connect without the key). A Socket.IO
@@ -153,20 +157,35 @@ class ApiKeyMiddleware:
         key: Callable[[], str],
         open_paths: Iterable[str] = OPEN_PATHS,
         socketio_path: str | None = SOCKETIO_PATH,
+        page_paths: Iterable[str] = (),
+        page_prefix: str | None = None,
     ) -> None:
         self.app = app
         self.key = key
         self.open_paths = frozenset(open_paths)
         self.socketio_path = socketio_path
+        self.page_paths = frozenset(p.rstrip("/") for p in page_paths)
+        self.page_prefix = page_prefix
 
     def _allowed(self, environ: dict[str, Any]) -> bool:
         path = environ.get("PATH_INFO", "") or "/"
         if path.rstrip("/") in self.open_paths:
             return True
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and (
+            path.rstrip("/") in self.page_paths or self._page_file(path)
+        ):
+            return True
         given = key_from_environ(environ)
         if self.socketio_path is not None and path.startswith(self.socketio_path) and not given:
             return True  # the connect handler checks the auth payload
         return key_matches(self.key(), given)
+
+    def _page_file(self, path: str) -> bool:
+        """Whether ``path`` names one of the web page's files (no ``..`` or empty segment)."""
+        if self.page_prefix is None or not path.startswith(self.page_prefix):
+            return False
+        segments = path[len(self.page_prefix) :].split("/")
+        return all(segment not in ("", ".", "..") and "\\" not in segment for segment in segments)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if self._allowed(environ):

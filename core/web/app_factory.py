@@ -41,6 +41,7 @@ from sublarr.core.web.health_api import health_api
 from sublarr.core.web.hooks_api import hooks_api
 from sublarr.core.web.notifications_api import notifications_api
 from sublarr.core.web.openapi import SECURITY_SCHEMES, finish_spec
+from sublarr.core.web.page import PAGE_PREFIX, PAGE_ROUTES, web_page
 from sublarr.core.web.plugins_api import plugins_api
 from sublarr.core.web.recovery_api import recovery_api
 from sublarr.core.web.schemas import ErrorSchema
@@ -146,6 +147,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, settings: Settings | 
         arr_webhooks,
         notifications_api,
         recovery_api,
+        web_page,
     ):
         app.register_blueprint(blueprint)
     # apiflask types the callback as taking a dict or a str; it passes the spec as a dict.
@@ -153,5 +155,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, settings: Settings | 
 
     # Flask's documented way to add WSGI middleware: replace the wsgi_app method.
     app.wsgi_app = BodyLimitMiddleware(app.wsgi_app, lambda: app.config.get("MAX_CONTENT_LENGTH"))  # type: ignore[method-assign]
-    app.wsgi_app = ApiKeyMiddleware(app.wsgi_app, lambda: api_key.value)  # type: ignore[method-assign]
+    app.wsgi_app = ApiKeyMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, lambda: api_key.value, page_paths=PAGE_ROUTES, page_prefix=PAGE_PREFIX
+    )
     return app

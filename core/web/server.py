@@ -216,6 +216,7 @@ def banner(settings: Settings, host: str, port: int, key: Any, database: str, wo
     base = f"http://{shown_host}:{port}"
     lines = [
         f"sublarr {__version__} listening on {base}",
+        f"  web page   {base}/   (API explorer: {base}/docs)",
         f"  REST API   {base}/api/v1   (OpenAPI: {base}/api/v1/openapi.json)",
         f"  Socket.IO  {base}/socket.io/   (send the API key too)",
         f"  data       {settings.data_dir}",
@@ -232,7 +233,7 @@ def banner(settings: Settings, host: str, port: int, key: Any, database: str, wo
     if key.generated:
         lines.append(f"  API key    {key.value}")
         lines.append(f"             new; shown this once, kept in {key.path} (mode 0600)")
-        lines.append(f"  open       {base}/api/v1/openapi.json?apikey={key.value}")
+        lines.append(f"  open       {base}/#apikey={key.value}")
     elif key.path is not None:
         lines.append(f"  API key    in {key.path}")
     else:
