@@ -342,6 +342,7 @@ class PluginSettingValue(Base):
     plugin: Mapped[str] = mapped_column(Text, primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     value: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[str] = mapped_column(Text, nullable=False, default=utcnow_iso, server_default=_NOW)
 
 
 # ---- provider ranking (migration 0008) ------------------------------------------------------
