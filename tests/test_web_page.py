@@ -245,6 +245,53 @@ def test_create_a_webhook_press_test_and_see_the_success(page, server, webhook_r
     assert server.api("GET", "/webhooks").json()["webhooks"] == []
 
 
+def test_create_a_notification_target_press_test_and_see_the_url_masked(page, server, webhook_receiver):
+    url = webhook_receiver.url_for("/notify/t0kenS3cret").replace("http://", "json://")
+    sign_in(page, server, "notifications")
+    page.click("#add-target")
+    page.get_by_label("Name", exact=True).fill("apprise")
+    page.get_by_label("Apprise URL", exact=True).fill(url)
+    page.get_by_label("Events", exact=True).select_option(["subtitle_downloaded", "batch_complete"])
+    page.get_by_label("Title template", exact=True).fill("{{ event_label }}")
+    page.get_by_label("Filters", exact=True).fill('language in ["de", "en"]')
+    page.get_by_role("button", name="Create").click()
+    row = page.wait_for_selector("#notifications-table tr[data-name=apprise]")
+    assert "json://****" in row.inner_text() and "t0kenS3cret" not in page.content()
+    [stored] = server.api("GET", "/notifications").json()["notifications"]
+    assert stored["events"] == ["subtitle_downloaded", "batch_complete"]
+    assert stored["filters"] == [{"field": "language", "op": "in", "value": ["de", "en"]}]
+    assert stored["title_template"] == "{{ event_label }}" and stored["url"] == "json://****"
+
+    page.get_by_role("button", name="Test apprise").click()
+    result = page.wait_for_selector("#notifications-table tr.test-result.ok")
+    assert "Test of apprise: succeeded" in result.inner_text()
+    [request] = webhook_receiver.wait_for(1)
+    assert request.path == "/notify/t0kenS3cret" and request.method == "POST"
+    shot(page, "notification-tested")
+
+    # Edit with the mask left as it is: the stored URL is kept (the test still reaches it).
+    page.get_by_role("button", name="Edit apprise").click()
+    assert page.get_by_label("Apprise URL", exact=True).input_value() == "json://****"
+    page.get_by_label("Name", exact=True).fill("renamed")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector("#notifications-table tr[data-name=renamed]")
+    [edited] = server.api("GET", "/notifications").json()["notifications"]
+    assert server.api("POST", f"/notifications/{edited['id']}/test").json()["success"]
+    webhook_receiver.wait_for(2)
+
+    page.get_by_role("button", name="Add a notification target").click()
+    page.get_by_label("Name", exact=True).fill("bad")
+    page.get_by_label("Apprise URL", exact=True).fill("nosuchscheme://x")
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_selector("form .form-result .msg-error")
+    assert len(server.api("GET", "/notifications").json()["notifications"]) == 1  # nothing stored
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete renamed").click()
+    page.wait_for_selector("text=No notification target yet.")
+    assert server.api("GET", "/notifications").json()["notifications"] == []
+
+
 def test_a_script_hook_test_shows_its_output(page, server):
     hooks = server.data_dir / "hooks"
     hooks.mkdir(exist_ok=True)
@@ -388,6 +435,43 @@ def test_the_delivery_log_pages_and_filters(page, server, webhook_receiver):
     shot(page, "delivery-log-pages")
 
 
+def test_scoring_preferences_save_reset_and_a_bundled_preset(page, server):
+    sign_in(page, server, "preferences")
+    page.get_by_label("Mode").first.select_option("exclude")  # hearing-impaired comes first
+    assert page.input_value("#p-hearing_impaired-mode") == "exclude"
+    page.fill("#p-min_score-episode", "40")
+    page.fill("#p-uploader_trust-uploaders", "trusted: 25")
+    page.click("#save-preferences")
+    page.wait_for_selector("text=Preferences saved.")
+    stored = server.api("GET", "/scoring/preferences").json()
+    assert stored["hearing_impaired"]["mode"] == "exclude" and stored["forced"]["mode"] == "include"
+    assert stored["min_score"]["episode"] == 40 and stored["uploader_trust"]["uploaders"] == {"trusted": 25}
+    shot(page, "preferences-saved")
+
+    page.fill("#p-min_score-movie", "101")  # refused in the page: nothing is sent
+    page.click("#save-preferences")
+    page.wait_for_selector(".msg-error:has-text('Minimum movie score')")
+    assert server.api("GET", "/scoring/preferences").json()["min_score"]["movie"] == 0
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#reset-preferences")
+    page.wait_for_selector("text=Preferences reset to the defaults.")
+    assert page.input_value("#p-hearing_impaired-mode") == "include"
+    assert server.api("GET", "/scoring/preferences").json()["hearing_impaired"]["mode"] == "include"
+
+    presets = [p["name"] for p in server.api("GET", "/scoring/presets").json()["presets"]]
+    assert "hash-first" in presets
+    page.select_option("#preset-choice", "hash-first")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#apply-preset")
+    page.wait_for_selector(".msg-ok:has-text('Applied hash-first')")
+    expected = server.api("GET", "/scoring/presets/hash-first").json()
+    assert server.api("GET", "/scoring/weights").json()["stored"] == expected["weights"]
+    reset = server.api("POST", "/scoring/presets/defaults/apply")
+    assert reset.status_code == 200, reset.text
+    assert server.api("DELETE", "/scoring/preferences").status_code == 200
+
+
 def test_plugins_catalog_and_the_api_explorer(page, server):
     sign_in(page, server, "plugins")
     page.wait_for_selector("#plugins-table tr[data-plugin=socketio_bridge]")
@@ -412,11 +496,20 @@ UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea, bu
 
 def test_every_control_of_every_section_has_a_label_and_keyboard_reaches_the_menu(page, server):
     sign_in(page, server, "events")
-    for section in ("events", "hooks", "webhooks", "deliveries", "scoring", "plugins"):
+    for section in (
+        "events",
+        "hooks",
+        "webhooks",
+        "notifications",
+        "deliveries",
+        "scoring",
+        "preferences",
+        "plugins",
+    ):
         page.evaluate("id => { location.hash = '#/' + id; }", section)
         page.wait_for_selector(f"#nav a[data-section={section}][aria-current=page]")
         page.wait_for_load_state("networkidle")
-        if section in ("hooks", "webhooks"):
+        if section in ("hooks", "webhooks", "notifications"):
             page.click("#add-target")  # the form's fields too
         assert page.evaluate(UNLABELLED) == [], section
     page.goto("about:blank")
