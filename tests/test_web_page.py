@@ -487,6 +487,87 @@ def test_plugins_catalog_and_the_api_explorer(page, server):
     shot(page, "api-explorer")
 
 
+SETTINGS_PLUGIN = """from sublarr.core import hookimpl
+
+
+@hookimpl
+def register_settings(register):
+    register("greeting", str, "Hello", "how it greets")
+    register("retries", int, 3, "how often to retry")
+    register("verbose", bool, False)
+    register("api_token", str, None, "the service's token", secret=True)
+"""
+
+
+def _settings_plugin(root: Path) -> Path:
+    """A third-party plugin on a PYTHONPATH folder: a module and its entry point (web-settings)."""
+    root.mkdir()
+    (root / "websettings_plugin.py").write_text(SETTINGS_PLUGIN)
+    info = root / "websettings_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: websettings-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[sublarr.plugins]\nweb-settings = websettings_plugin\n")
+    return root
+
+
+def test_plugin_settings_form_saves_and_keeps_secrets_masked(browser, tmp_path):
+    env = {
+        "PYTHONPATH": str(_settings_plugin(tmp_path / "site")),
+        "SUBLARR_LOAD_PLUGINS": "sublarr,web-settings",
+        "SUBLARR_PLUGIN_WEB_SETTINGS_RETRIES": "7",
+    }
+    running = start_server(tmp_path / "data", extra_env=env)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.set_default_timeout(WAIT_MS)
+        sign_in(page, running, "plugins")
+        form = page.wait_for_selector("#settings-web-settings")
+        assert page.locator("#plugins-table tr[data-plugin=web-settings]:has-text('loaded')").count() == 1
+        assert page.locator("form[id^=settings-]").count() == 1  # only the plugin that declares settings
+        assert form.query_selector("[data-setting=retries]").get_attribute("data-source") == "env"
+        assert page.evaluate(UNLABELLED) == []
+        page.get_by_label("greeting", exact=True).fill("Hi")
+        page.get_by_label("verbose", exact=True).check()
+        page.get_by_label("api_token", exact=True).fill("t0kenS3cret")
+        page.get_by_role("button", name="Save the settings of web-settings").click()
+        page.wait_for_selector(
+            "#settings-web-settings .msg-ok:has-text('Saved greeting, verbose, api_token')"
+        )
+        shot(page, "plugin-settings-saved")
+        values = {
+            s["name"]: (s["value"], s["source"])
+            for s in running.api("GET", "/plugins/web-settings/settings").json()["settings"]
+        }
+        assert values == {
+            "greeting": ("Hi", "api"),
+            "retries": (7, "env"),
+            "verbose": (True, "api"),
+            "api_token": ("********", "api"),
+        }
+        assert page.input_value("#ps-web-settings-api_token") == "********"
+        assert "t0kenS3cret" not in page.content()
+
+        page.get_by_label("greeting", exact=True).fill("Hey")  # the mask goes back unchanged: kept
+        page.get_by_role("button", name="Save the settings of web-settings").click()
+        page.wait_for_selector("#settings-web-settings .msg-ok:has-text('Saved greeting of')")
+        page.get_by_label("retries", exact=True).fill("3.5")  # not an int: refused, nothing stored
+        page.get_by_label("greeting", exact=True).fill("Bye")
+        page.get_by_role("button", name="Save the settings of web-settings").click()
+        page.wait_for_selector("#settings-web-settings .msg-error:has-text('Nothing changed')")
+        after = {
+            s["name"]: s for s in running.api("GET", "/plugins/web-settings/settings").json()["settings"]
+        }
+        assert after["greeting"]["value"] == "Hey" and after["api_token"]["source"] == "api"
+    finally:
+        context.close()
+        running.process.terminate()
+        running.process.wait(20)
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
 UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea, button")]
     .filter((el) => el.offsetParent !== null && el.type !== "hidden")
     .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
