@@ -111,8 +111,9 @@ def test_sign_in_wrong_key_then_the_right_one_by_keyboard(page, server):
     assert page.inner_text("#status") == "connected"
     assert page.evaluate("sessionStorage.getItem('sublarr.apiKey')") == server.key
     titles = page.locator("#nav a").all_inner_texts()
-    assert titles[:6] == [
-        "Live events", "Script hooks", "Webhooks", "Delivery log", "Scoring", "Plugins and events"
+    assert titles[:8] == [
+        "Live events", "Script hooks", "Webhooks", "Notifications", "Delivery log", "Scoring",
+        "Scoring preferences", "Plugins and events",
     ]  # fmt: skip
     shot(page, "live-events")
 
