@@ -44,7 +44,7 @@ function settingsForm(api, plugin, settings) {
     readers = list.map((s) => {
       const { control, read } = settingControl(plugin, s);
       const from = `Now: ${SOURCE_TEXT[s.source] || s.source}${s.source === "env" ? ` (${s.env} wins over a value saved here)` : ""}.`;
-      const help = [s.description, s.secret ? "Secret: shown masked; leave the mask to keep it, empty it to remove it." : "",
+      const help = [s.description && !/[.!?]$/.test(s.description) ? `${s.description}.` : s.description, s.secret ? "Secret: shown masked; leave the mask to keep it, empty it to remove it." : "",
         s.type === "list" ? "Comma-separated." : "", s.type !== "bool" ? "Empty: the default." : "", from].filter(Boolean).join(" ");
       const node = s.type === "bool"
         ? h("div", { class: "field check" }, control, h("label", { for: control.id }, s.name), h("small", { class: "help" }, help))

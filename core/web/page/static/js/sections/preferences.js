@@ -50,7 +50,7 @@ export default {
     const status = h("div", { "aria-live": "polite" });
     const formHolder = h("div");
     const presetsHolder = h("div");
-    root.append(status, formHolder, presetsHolder);
+    root.append(formHolder, status, presetsHolder);  // the result between Save and Apply preset
 
     function say(text, kind = "ok") {
       replace(status, message(text, kind));
