@@ -50,11 +50,20 @@ def _read_lines(stream, sink: list[str]) -> None:
         sink.append(line.rstrip("\n"))
 
 
-def start_server(data_dir: Path, args: list[str] | None = None, port: int | None = None) -> Server:
-    """Run `sublarr serve` on a free port (or `sublarr *args` on ``port``); return once it is up."""
+def start_server(
+    data_dir: Path,
+    args: list[str] | None = None,
+    port: int | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Server:
+    """Run `sublarr serve` on a free port (or `sublarr *args` on ``port``); return once it is up.
+
+    ``extra_env`` is added to the server's environment last (e.g. PYTHONPATH, SUBLARR_LOAD_PLUGINS).
+    """
     port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUBLARR_")}
     env.update({"SUBLARR_DELIVERY_POLL_INTERVAL": "0.2", "SUBLARR_LOAD_PLUGINS": "sublarr"})
+    env.update(extra_env or {})
     if args is None:
         args = ["serve", "--port", str(port), "--data-dir", str(data_dir)]
     process = subprocess.Popen(

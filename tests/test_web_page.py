@@ -111,8 +111,9 @@ def test_sign_in_wrong_key_then_the_right_one_by_keyboard(page, server):
     assert page.inner_text("#status") == "connected"
     assert page.evaluate("sessionStorage.getItem('sublarr.apiKey')") == server.key
     titles = page.locator("#nav a").all_inner_texts()
-    assert titles[:6] == [
-        "Live events", "Script hooks", "Webhooks", "Delivery log", "Scoring", "Plugins and events"
+    assert titles[:8] == [
+        "Live events", "Script hooks", "Webhooks", "Notifications", "Delivery log", "Scoring",
+        "Scoring preferences", "Plugins and events",
     ]  # fmt: skip
     shot(page, "live-events")
 
@@ -243,6 +244,53 @@ def test_create_a_webhook_press_test_and_see_the_success(page, server, webhook_r
     page.get_by_role("button", name="Delete renamed").click()
     page.wait_for_selector("text=No webhook yet.")
     assert server.api("GET", "/webhooks").json()["webhooks"] == []
+
+
+def test_create_a_notification_target_press_test_and_see_the_url_masked(page, server, webhook_receiver):
+    url = webhook_receiver.url_for("/notify/t0kenS3cret").replace("http://", "json://")
+    sign_in(page, server, "notifications")
+    page.click("#add-target")
+    page.get_by_label("Name", exact=True).fill("apprise")
+    page.get_by_label("Apprise URL", exact=True).fill(url)
+    page.get_by_label("Events", exact=True).select_option(["subtitle_downloaded", "batch_complete"])
+    page.get_by_label("Title template", exact=True).fill("{{ event_label }}")
+    page.get_by_label("Filters", exact=True).fill('language in ["de", "en"]')
+    page.get_by_role("button", name="Create").click()
+    row = page.wait_for_selector("#notifications-table tr[data-name=apprise]")
+    assert "json://****" in row.inner_text() and "t0kenS3cret" not in page.content()
+    [stored] = server.api("GET", "/notifications").json()["notifications"]
+    assert stored["events"] == ["subtitle_downloaded", "batch_complete"]
+    assert stored["filters"] == [{"field": "language", "op": "in", "value": ["de", "en"]}]
+    assert stored["title_template"] == "{{ event_label }}" and stored["url"] == "json://****"
+
+    page.get_by_role("button", name="Test apprise").click()
+    result = page.wait_for_selector("#notifications-table tr.test-result.ok")
+    assert "Test of apprise: succeeded" in result.inner_text()
+    [request] = webhook_receiver.wait_for(1)
+    assert request.path == "/notify/t0kenS3cret" and request.method == "POST"
+    shot(page, "notification-tested")
+
+    # Edit with the mask left as it is: the stored URL is kept (the test still reaches it).
+    page.get_by_role("button", name="Edit apprise").click()
+    assert page.get_by_label("Apprise URL", exact=True).input_value() == "json://****"
+    page.get_by_label("Name", exact=True).fill("renamed")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector("#notifications-table tr[data-name=renamed]")
+    [edited] = server.api("GET", "/notifications").json()["notifications"]
+    assert server.api("POST", f"/notifications/{edited['id']}/test").json()["success"]
+    webhook_receiver.wait_for(2)
+
+    page.get_by_role("button", name="Add a notification target").click()
+    page.get_by_label("Name", exact=True).fill("bad")
+    page.get_by_label("Apprise URL", exact=True).fill("nosuchscheme://x")
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_selector("form .form-result .msg-error")
+    assert len(server.api("GET", "/notifications").json()["notifications"]) == 1  # nothing stored
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete renamed").click()
+    page.wait_for_selector("text=No notification target yet.")
+    assert server.api("GET", "/notifications").json()["notifications"] == []
 
 
 def test_a_script_hook_test_shows_its_output(page, server):
@@ -388,6 +436,43 @@ def test_the_delivery_log_pages_and_filters(page, server, webhook_receiver):
     shot(page, "delivery-log-pages")
 
 
+def test_scoring_preferences_save_reset_and_a_bundled_preset(page, server):
+    sign_in(page, server, "preferences")
+    page.get_by_label("Mode").first.select_option("exclude")  # hearing-impaired comes first
+    assert page.input_value("#p-hearing_impaired-mode") == "exclude"
+    page.fill("#p-min_score-episode", "40")
+    page.fill("#p-uploader_trust-uploaders", "trusted: 25")
+    page.click("#save-preferences")
+    page.wait_for_selector("text=Preferences saved.")
+    stored = server.api("GET", "/scoring/preferences").json()
+    assert stored["hearing_impaired"]["mode"] == "exclude" and stored["forced"]["mode"] == "include"
+    assert stored["min_score"]["episode"] == 40 and stored["uploader_trust"]["uploaders"] == {"trusted": 25}
+    shot(page, "preferences-saved")
+
+    page.fill("#p-min_score-movie", "101")  # refused in the page: nothing is sent
+    page.click("#save-preferences")
+    page.wait_for_selector(".msg-error:has-text('Minimum movie score')")
+    assert server.api("GET", "/scoring/preferences").json()["min_score"]["movie"] == 0
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#reset-preferences")
+    page.wait_for_selector("text=Preferences reset to the defaults.")
+    assert page.input_value("#p-hearing_impaired-mode") == "include"
+    assert server.api("GET", "/scoring/preferences").json()["hearing_impaired"]["mode"] == "include"
+
+    presets = [p["name"] for p in server.api("GET", "/scoring/presets").json()["presets"]]
+    assert "hash-first" in presets
+    page.select_option("#preset-choice", "hash-first")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#apply-preset")
+    page.wait_for_selector(".msg-ok:has-text('Applied hash-first')")
+    expected = server.api("GET", "/scoring/presets/hash-first").json()
+    assert server.api("GET", "/scoring/weights").json()["stored"] == expected["weights"]
+    reset = server.api("POST", "/scoring/presets/defaults/apply")
+    assert reset.status_code == 200, reset.text
+    assert server.api("DELETE", "/scoring/preferences").status_code == 200
+
+
 def test_plugins_catalog_and_the_api_explorer(page, server):
     sign_in(page, server, "plugins")
     page.wait_for_selector("#plugins-table tr[data-plugin=socketio_bridge]")
@@ -403,6 +488,87 @@ def test_plugins_catalog_and_the_api_explorer(page, server):
     shot(page, "api-explorer")
 
 
+SETTINGS_PLUGIN = """from sublarr.core import hookimpl
+
+
+@hookimpl
+def register_settings(register):
+    register("greeting", str, "Hello", "how it greets")
+    register("retries", int, 3, "how often to retry")
+    register("verbose", bool, False)
+    register("api_token", str, None, "the service's token", secret=True)
+"""
+
+
+def _settings_plugin(root: Path) -> Path:
+    """A third-party plugin on a PYTHONPATH folder: a module and its entry point (web-settings)."""
+    root.mkdir()
+    (root / "websettings_plugin.py").write_text(SETTINGS_PLUGIN)
+    info = root / "websettings_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: websettings-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[sublarr.plugins]\nweb-settings = websettings_plugin\n")
+    return root
+
+
+def test_plugin_settings_form_saves_and_keeps_secrets_masked(browser, tmp_path):
+    env = {
+        "PYTHONPATH": str(_settings_plugin(tmp_path / "site")),
+        "SUBLARR_LOAD_PLUGINS": "sublarr,web-settings",
+        "SUBLARR_PLUGIN_WEB_SETTINGS_RETRIES": "7",
+    }
+    running = start_server(tmp_path / "data", extra_env=env)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.set_default_timeout(WAIT_MS)
+        sign_in(page, running, "plugins")
+        form = page.wait_for_selector("#settings-web-settings")
+        assert page.locator("#plugins-table tr[data-plugin=web-settings]:has-text('loaded')").count() == 1
+        assert page.locator("form[id^=settings-]").count() == 1  # only the plugin that declares settings
+        assert form.query_selector("[data-setting=retries]").get_attribute("data-source") == "env"
+        assert page.evaluate(UNLABELLED) == []
+        page.get_by_label("greeting", exact=True).fill("Hi")
+        page.get_by_label("verbose", exact=True).check()
+        page.get_by_label("api_token", exact=True).fill("t0kenS3cret")
+        page.get_by_role("button", name="Save the settings of web-settings").click()
+        page.wait_for_selector(
+            "#settings-web-settings .msg-ok:has-text('Saved greeting, verbose, api_token')"
+        )
+        shot(page, "plugin-settings-saved")
+        values = {
+            s["name"]: (s["value"], s["source"])
+            for s in running.api("GET", "/plugins/web-settings/settings").json()["settings"]
+        }
+        assert values == {
+            "greeting": ("Hi", "api"),
+            "retries": (7, "env"),
+            "verbose": (True, "api"),
+            "api_token": ("********", "api"),
+        }
+        assert page.input_value("#ps-web-settings-api_token") == "********"
+        assert "t0kenS3cret" not in page.content()
+
+        page.get_by_label("greeting", exact=True).fill("Hey")  # the mask goes back unchanged: kept
+        page.get_by_role("button", name="Save the settings of web-settings").click()
+        page.wait_for_selector("#settings-web-settings .msg-ok:has-text('Saved greeting of')")
+        page.get_by_label("retries", exact=True).fill("3.5")  # not an int: refused, nothing stored
+        page.get_by_label("greeting", exact=True).fill("Bye")
+        page.get_by_role("button", name="Save the settings of web-settings").click()
+        page.wait_for_selector("#settings-web-settings .msg-error:has-text('Nothing changed')")
+        after = {
+            s["name"]: s for s in running.api("GET", "/plugins/web-settings/settings").json()["settings"]
+        }
+        assert after["greeting"]["value"] == "Hey" and after["api_token"]["source"] == "api"
+    finally:
+        context.close()
+        running.process.terminate()
+        running.process.wait(20)
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
 UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea, button")]
     .filter((el) => el.offsetParent !== null && el.type !== "hidden")
     .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
@@ -412,11 +578,20 @@ UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea, bu
 
 def test_every_control_of_every_section_has_a_label_and_keyboard_reaches_the_menu(page, server):
     sign_in(page, server, "events")
-    for section in ("events", "hooks", "webhooks", "deliveries", "scoring", "plugins"):
+    for section in (
+        "events",
+        "hooks",
+        "webhooks",
+        "notifications",
+        "deliveries",
+        "scoring",
+        "preferences",
+        "plugins",
+    ):
         page.evaluate("id => { location.hash = '#/' + id; }", section)
         page.wait_for_selector(f"#nav a[data-section={section}][aria-current=page]")
         page.wait_for_load_state("networkidle")
-        if section in ("hooks", "webhooks"):
+        if section in ("hooks", "webhooks", "notifications"):
             page.click("#add-target")  # the form's fields too
         assert page.evaluate(UNLABELLED) == [], section
     page.goto("about:blank")

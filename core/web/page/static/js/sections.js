@@ -6,8 +6,10 @@ export const SECTIONS = [
   { id: "events", title: "Live events", module: "./sections/events.js" },
   { id: "hooks", title: "Script hooks", module: "./sections/hooks.js" },
   { id: "webhooks", title: "Webhooks", module: "./sections/webhooks.js" },
+  { id: "notifications", title: "Notifications", module: "./sections/notifications.js" },
   { id: "deliveries", title: "Delivery log", module: "./sections/deliveries.js" },
   { id: "scoring", title: "Scoring", module: "./sections/scoring.js" },
+  { id: "preferences", title: "Scoring preferences", module: "./sections/preferences.js" },
   { id: "plugins", title: "Plugins and events", module: "./sections/plugins.js" },
   { id: "api", title: "API explorer", href: "/docs" },
 ];

@@ -13,6 +13,7 @@ export function badge(text, kind) {
  * targetSection(kind) -> a section. kind: {title, path, listKey, noun, logFilter, columns:
  * [{label, cell(record) -> node|string, num?}], fields(record, events) -> [{name, control,
  * label, help, read(control) -> value}], afterSave?(saved, sent, ui), extraActions?(record, ui)}
+ * logFilter is optional: without it, no Log button.
  */
 export function targetSection(kind) {
   return {
@@ -65,10 +66,10 @@ export function targetSection(kind) {
             onclick: () => save(record, { enabled: !record.enabled }),
           }, record.enabled ? "Disable" : "Enable"),
           ...(kind.extraActions ? kind.extraActions(record, ui) : []),
-          h("button", {
+          kind.logFilter ? h("button", {
             type: "button", "aria-label": `Delivery log of ${name}`,
             onclick: () => navigate("deliveries", { [kind.logFilter]: record.id }),
-          }, "Log"),
+          }, "Log") : null,
           h("button", { type: "button", class: "danger", "aria-label": `Delete ${name}`, onclick: () => remove(record) }, "Delete"),
         ];
       }
