@@ -40,7 +40,8 @@ test: $(VENV)/.installed
 		SUBLARR_TEST_REDIS_URL="$$(bash .ci/start-redis)" || exit 1; \
 		export SUBLARR_TEST_REDIS_URL; \
 	fi; \
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	bash .ci/stop-services; exit $$status
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
