@@ -546,13 +546,17 @@ def set_webhook_options(
 class _Write:
     """A write waiting in a ``GroupCommit``: its function, then its result or error."""
 
-    __slots__ = ("function", "callback", "done", "result", "error")
+    __slots__ = ("function", "callback", "order", "done", "result", "error")
 
     def __init__(
-        self, function: Callable[[Any], Any], callback: Callable[[Any, Exception | None], None] | None
+        self,
+        function: Callable[[Any], Any],
+        callback: Callable[[Any, Exception | None], None] | None,
+        order: tuple[Any, ...] = (),
     ) -> None:
         self.function = function
         self.callback = callback
+        self.order = order
         self.done = False
         self.result: Any = None
         self.error: Exception | None = None
@@ -583,9 +587,12 @@ class GroupCommit:
         self._leading = False
         self.groups = 0  # transactions run (tests, bench)
 
-    def run(self, function: Callable[[Any], _T]) -> _T:
-        """Run ``function(conn)`` in a write transaction, maybe shared with other threads' writes."""
-        write = _Write(function, None)
+    def run(self, function: Callable[[Any], _T], order: tuple[Any, ...] = ()) -> _T:
+        """Run ``function(conn)`` in a write transaction, maybe shared with other threads' writes.
+
+        ``order``: the rows it locks (e.g. ``(kind, target_id)``); see ``_lead``.
+        """
+        write = _Write(function, None, order)
         with self._cond:
             self._waiting.append(write)
             while self._leading and not write.done:
@@ -600,11 +607,14 @@ class GroupCommit:
         return write.result  # type: ignore[no-any-return]
 
     def submit(
-        self, function: Callable[[Any], Any], callback: Callable[[Any, Exception | None], None]
+        self,
+        function: Callable[[Any], Any],
+        callback: Callable[[Any, Exception | None], None],
+        order: tuple[Any, ...] = (),
     ) -> None:
         """Queue ``function(conn)`` for the next group; ``callback(result, error)`` once it is written."""
         with self._cond:
-            self._waiting.append(_Write(function, callback))
+            self._waiting.append(_Write(function, callback, order))
             if self._leading:
                 return
             self._leading = True
@@ -623,6 +633,10 @@ class GroupCommit:
         while True:
             with self._cond:
                 group, self._waiting = self._waiting[: self.max_group], self._waiting[self.max_group :]
+            # Every group takes its row locks (a target's statistics) in one order: groups of
+            # several processes on PostgreSQL otherwise deadlock (bench/scale.py, 4 worker
+            # processes: 45 deliveries/s with ~1 s deadlock waits, against 351/s for one).
+            group.sort(key=lambda write: write.order)
             try:
                 if group:
                     self._commit(group)
@@ -796,7 +810,9 @@ def record_attempt(
     ``consecutive_failures`` reaches ``failure_threshold`` (0: never).
     """
     fields = dict(locals())
-    record = attempt_writes.run(lambda conn: _write_attempt(conn, **fields))
+    record = attempt_writes.run(
+        lambda conn: _write_attempt(conn, **fields), order=(fields["kind"], fields["target_id"])
+    )
     if record.disabled:
         hooks.mark_config_changed()
     return record
@@ -818,7 +834,9 @@ def record_attempt_later(
             hooks.mark_config_changed()
         callback(record, error)
 
-    attempt_writes.submit(lambda conn: _write_attempt(conn, **attempt), done)
+    attempt_writes.submit(
+        lambda conn: _write_attempt(conn, **attempt), done, order=(attempt["kind"], attempt["target_id"])
+    )
 
 
 _FINISH = {
