@@ -27,7 +27,6 @@ from sublarr.core.events.emit import emit_event
 from sublarr.core.events.flask_extension import Sublarr
 from sublarr.core.hookspecs import hookimpl
 from sublarr.core.plugin_manager import get_plugin_manager, load_plugins, only_events
-from sublarr.core.plugin_settings import plugin_setting, plugin_settings
 from sublarr.core.scoring import (
     SubtitleResult,
     VideoQuery,
@@ -37,6 +36,7 @@ from sublarr.core.scoring import (
     invalidate_scoring_cache,
     score_many,
 )
+from sublarr.core.settings.plugins import plugin_setting, plugin_settings
 from sublarr.core.version import __version__
 
 __all__ = [

@@ -35,8 +35,8 @@ import pluggy
 from sublarr.core import hookspecs
 from sublarr.core.errors import DeferredHookError, PluginLoadError
 from sublarr.core.events import catalog as event_catalog
-from sublarr.core.plugin_settings import PluginSetting, StoredValues, check_configured, declare
 from sublarr.core.settings import Settings, load_settings
+from sublarr.core.settings.plugins import PluginSetting, StoredValues, check_configured, declare
 
 logger = logging.getLogger(__name__)
 

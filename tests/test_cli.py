@@ -293,7 +293,7 @@ def test_log_level_option_and_setting(tmp_path):
 def test_the_log_format_escapes_control_characters():
     import logging
 
-    from sublarr.core.log_format import LogFormatter
+    from sublarr.core.settings.log_format import LogFormatter
 
     record = logging.LogRecord(
         "sublarr.test", logging.INFO, __file__, 1, "sonarr webhook %s", ("Test\n2099-01-01T00:00:00+0000 "

@@ -6,8 +6,8 @@ import pytest
 
 from sublarr.core import PluginLoadError, hookimpl, plugin_setting, plugin_settings
 from sublarr.core.errors import NotFoundError
-from sublarr.core.plugin_settings import MASK, env_key
 from sublarr.core.settings import SettingsError, load_settings, read_config_file, settings_in_force
+from sublarr.core.settings.plugins import MASK, env_key
 
 API = "/api/v1/plugins"
 
@@ -253,7 +253,7 @@ def test_a_flask_hosts_app_config_sets_them_and_is_checked(notifier, monkeypatch
 
 def test_api_values_stored_on_postgresql(postgres_url, notifier):
     from sublarr.core.db import init_db
-    from sublarr.core.plugin_settings import store_plugin_settings
+    from sublarr.core.settings.plugins import store_plugin_settings
 
     init_db(postgres_url)
     stored = store_plugin_settings(notifier, {"retries": 8, "groups": ["A"], "token": "pg"})

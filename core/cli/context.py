@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from sublarr.core.log_format import logging_to_stderr
 from sublarr.core.settings import Settings, load_settings, settings_in_force
+from sublarr.core.settings.log_format import logging_to_stderr
 
 ROOT_FLAGS = {
     "config_file": "SUBLARR_CONFIG_FILE",
@@ -61,7 +61,7 @@ def plugin_settings_shown() -> dict[str, Any]:
     """Every loaded plugin's settings as ``SUBLARR_PLUGIN_<NAME>_<KEY>`` -> value in force (secrets
     masked), for ``sublarr config show``."""
     from sublarr.core.plugin_manager import get_plugin_manager
-    from sublarr.core.plugin_settings import resolved_settings
+    from sublarr.core.settings.plugins import resolved_settings
 
     shown: dict[str, Any] = {}
     for plugin in sorted(get_plugin_manager().declared_settings):

@@ -37,9 +37,9 @@ from sublarr.core.cli.worker import worker_command
 from sublarr.core.errors import SublarrError
 from sublarr.core.events.catalog import describe_catalog
 from sublarr.core.events.emit import emit_event
-from sublarr.core.log_format import escape_control
 from sublarr.core.plugin_manager import get_plugin_manager, load_plugins
 from sublarr.core.settings import LOG_LEVELS
+from sublarr.core.settings.log_format import escape_control
 
 logger = logging.getLogger(__name__)
 

@@ -334,7 +334,7 @@ class PluginSettingValue(Base):
     """A plugin setting's value stored through the API (``PUT /api/v1/plugins/<name>/settings``).
 
     ``value`` is the checked value as JSON text. The file and the environment are never
-    copied here (see ``sublarr.core.plugin_settings`` for which wins).
+    copied here (see ``sublarr.core.settings.plugins`` for which wins).
     """
 
     __tablename__ = "plugin_settings"

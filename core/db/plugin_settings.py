@@ -1,6 +1,6 @@
 """The one reader and writer of ``plugin_settings``: plugin setting values stored through the API.
 
-Values arrive checked (``sublarr.core.plugin_settings.store_plugin_settings``) and are
+Values arrive checked (``sublarr.core.settings.plugins.store_plugin_settings``) and are
 stored as JSON text. Reading never creates a database: with no database open and the
 embedded SQLite file missing, nothing was stored (a plugin's command run before the first
 ``sublarr serve`` leaves no file behind).

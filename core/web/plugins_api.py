@@ -4,7 +4,7 @@
 force and where it comes from (``default``, ``file``, ``api``, ``env``), secrets masked.
 ``PUT`` stores values given as a JSON object (``null`` removes a stored value); every value
 is checked before any is stored. A value set by the environment or ``app.config`` still
-wins over a stored one (``sublarr.core.plugin_settings``).
+wins over a stored one (``sublarr.core.settings.plugins``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from marshmallow import INCLUDE
 
 from sublarr.core.errors import ValidationError
 from sublarr.core.plugin_manager import get_plugin_manager
-from sublarr.core.plugin_settings import SOURCES, resolved_settings, store_plugin_settings
 from sublarr.core.settings import SettingsError
+from sublarr.core.settings.plugins import SOURCES, resolved_settings, store_plugin_settings
 from sublarr.core.web.schemas import PluginListSchema
 
 plugins_api = APIBlueprint("plugins", __name__, url_prefix="/api/v1/plugins", tag="Plugins")

@@ -50,8 +50,8 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from sublarr.core import __version__
-from sublarr.core.log_format import gunicorn_logconfig, log_uncaught_exceptions
 from sublarr.core.settings import FLASK_SETTINGS_KEY, Settings
+from sublarr.core.settings.log_format import gunicorn_logconfig, log_uncaught_exceptions
 
 logger = logging.getLogger(__name__)
 
@@ -247,7 +247,7 @@ class SublarrServer(BaseApplication):
 
     The app is ``create_app(settings=settings)``: the server uses exactly the settings it
     was given. ``on_ready(host, port)`` is called in the master once the socket is bound.
-    Gunicorn logs through ``sublarr.core.log_format`` at ``settings.log_level`` (default
+    Gunicorn logs through ``sublarr.core.settings.log_format`` at ``settings.log_level`` (default
     ``info``), in the same format as sublarr's own lines.
     """
 

@@ -376,7 +376,7 @@ class Settings:
     disable_plugins: tuple[str, ...] = ()
     trace_plugins: bool = False
     # Plugin settings as given (validated against what plugins declare once they are loaded:
-    # sublarr.core.plugin_settings): the config file's [plugins.<name>] tables, and the
+    # sublarr.core.settings.plugins): the config file's [plugins.<name>] tables, and the
     # SUBLARR_PLUGIN_<NAME>_<KEY> values of the environment and the overrides (these win).
     # Marked PLUGIN_FIELD: the only fields without a row in SETTINGS.
     plugin_tables: Mapping[str, Mapping[str, Any]] = field(
