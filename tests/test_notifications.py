@@ -356,8 +356,13 @@ def test_under_sublarr_serve_apprise_sends_from_the_gevent_servers_workers(tmp_p
         requests = webhook_receiver.wait_for(3, timeout=30)
         assert len({r.json["title"] for r in requests}) == 3  # three deliveries, each its own id
         assert all(r.json["title"].startswith("msg_") for r in requests)
-        listed = server.api("GET", "/notifications")
-        assert listed.json()["notifications"][0]["trigger_count"] >= 1
+        # An attempt is written just after its send (grouped writes): wait for the count.
+        deadline = time.monotonic() + 10
+        while (count := server.api("GET", "/notifications").json()["notifications"][0]["trigger_count"]) < 1:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert count >= 1
         server.process.send_signal(signal.SIGINT)
         assert server.process.wait(timeout=30) == 0, "\n".join(server.output)
         assert TOKEN not in "\n".join(server.output)
