@@ -167,7 +167,9 @@ def _close_unauthenticated_sessions(socketio: Any) -> None:
                     first_seen.pop(eio_sid, None)
                 elif now - first_seen.setdefault(eio_sid, now) >= UNAUTHENTICATED_SECONDS:
                     first_seen.pop(eio_sid, None)
-                    server.eio.disconnect(eio_sid)
+                    # Each close on its own task: closing a session whose peer went away can
+                    # wait on its socket, and must not hold the sweep for the other sessions.
+                    socketio.start_background_task(server.eio.disconnect, eio_sid)
             for gone in set(first_seen) - sessions:
                 del first_seen[gone]
         except Exception:  # the sweep must outlive one bad round
